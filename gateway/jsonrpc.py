@@ -1,0 +1,163 @@
+"""The JSON-RPC 2.0 envelope: bytes in, response parts out.
+
+jsonrpcserver (5.x, frozen since 2022) dispatches each single request: it finds the method,
+checks the params against its signature (-32602) and builds the response. Around it this
+module owns what it gets wrong or makes slow:
+
+- parsing with orjson instead of the standard library;
+- batches are split here, because jsonrpcserver answers one error for a whole batch when a
+  single element is invalid, and applies no size limit;
+- its jsonschema validation of every request (about 100 us each, half the throughput) is
+  replaced by ``_check``, which enforces the same schema by hand — skipping validation
+  altogether would let malformed requests reach Python internals;
+- its internal-error text (``str(exception)``) is replaced by the request id.
+
+Results may contain ``JsonStream`` values (a long list produced while it is written); the
+encoder leaves a hole for each, and the HTTP layer fills it as it writes.
+"""
+
+import logging
+import secrets
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import orjson
+from jsonrpcserver.async_dispatcher import dispatch_to_response_pure
+from jsonrpcserver.codes import (
+    ERROR_INTERNAL_ERROR,
+    ERROR_INVALID_REQUEST,
+    ERROR_PARSE_ERROR,
+)
+from jsonrpcserver.methods import Methods
+from jsonrpcserver.response import ErrorResponse, Response, SuccessResponse
+from jsonrpcserver.sentinels import NODATA
+from oslash.either import Left
+
+from gateway.naming import snake_case
+
+__all__ = ["JsonStream", "Part", "handle"]
+
+log = logging.getLogger(__name__)
+
+
+class JsonStream:
+    """A JSON value written piece by piece: ``chunks`` yields its bytes, in order."""
+
+    __slots__ = ("chunks",)
+
+    def __init__(self, chunks: AsyncIterator[bytes]) -> None:
+        self.chunks = chunks
+
+
+Part = bytes | JsonStream
+
+_ID_TYPES = (str, int, float)
+_ALLOWED_KEYS = frozenset({"jsonrpc", "method", "params", "id"})
+
+
+def _error(code: int, message: str, request_id: Any = None, data: Any = NODATA) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if data is not NODATA:
+        error["data"] = data
+    return {"jsonrpc": "2.0", "error": error, "id": request_id}
+
+
+def _check(request: Any) -> dict[str, Any] | None:
+    """The request with named params folded to snake_case, or None when it is not a valid
+    JSON-RPC 2.0 request object (the same rules as jsonrpcserver's request schema)."""
+    if not isinstance(request, dict) or request.get("jsonrpc") != "2.0":
+        return None
+    if not isinstance(request.get("method"), str) or not request.keys() <= _ALLOWED_KEYS:
+        return None
+    request_id = request.get("id")
+    if request_id is not None and (
+        isinstance(request_id, bool) or not isinstance(request_id, _ID_TYPES)
+    ):
+        return None
+    params = request.get("params", [])
+    if isinstance(params, dict):
+        # Named params bind to Python parameter names: sessionId and session_id alike.
+        request = {**request, "params": {snake_case(k): v for k, v in params.items()}}
+    elif not isinstance(params, list):
+        return None
+    return request
+
+
+def _as_dict(request_id_of_log: str) -> Callable[[Response], dict[str, Any]]:
+    def post_process(response: Response) -> dict[str, Any]:
+        value = response._error if isinstance(response, Left) else response._value
+        if isinstance(value, SuccessResponse):
+            return {"jsonrpc": "2.0", "result": value.result, "id": value.id}
+        assert isinstance(value, ErrorResponse)
+        data = value.data
+        if value.code == ERROR_INTERNAL_ERROR:
+            # jsonrpcserver puts str(exception) here: never show it.
+            data = {"request_id": request_id_of_log}
+        return _error(value.code, value.message, value.id, data)
+
+    return post_process
+
+
+async def _dispatch_one(
+    methods: Methods, context: Any, request: Any, request_id_of_log: str
+) -> dict[str, Any] | None:
+    checked = _check(request)
+    if checked is None:
+        return _error(ERROR_INVALID_REQUEST, "Invalid Request")
+    answer = await dispatch_to_response_pure(
+        deserializer=lambda parsed: parsed,
+        validator=lambda parsed: parsed,
+        methods=methods,
+        context=context,
+        post_process=_as_dict(request_id_of_log),
+        request=checked,
+    )
+    assert answer is None or isinstance(answer, dict)
+    return answer
+
+
+async def handle(
+    body: bytes, methods: Methods, context: Any, *, max_batch: int, request_id_of_log: str
+) -> list[Part] | None:
+    """The response body for ``body`` as parts, or None when nothing is owed (HTTP 204).
+
+    Batch elements run one after another: they share the request's one connection.
+    """
+    try:
+        request = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return encode(_error(ERROR_PARSE_ERROR, "Parse error"))
+    if not isinstance(request, list):
+        answer = await _dispatch_one(methods, context, request, request_id_of_log)
+        return None if answer is None else encode(answer)
+    if not request or len(request) > max_batch:
+        return encode(_error(ERROR_INVALID_REQUEST, "Invalid Request"))
+    answers = []
+    for element in request:
+        answer = await _dispatch_one(methods, context, element, request_id_of_log)
+        if answer is not None:
+            answers.append(answer)
+    return encode(answers) if answers else None
+
+
+def encode(value: Any) -> list[Part]:
+    """Serialise ``value``; each ``JsonStream`` inside it becomes a part of its own."""
+    streams: list[JsonStream] = []
+    # A per-call random marker cannot collide with client text that happens to be echoed.
+    marker = secrets.token_hex(8)
+
+    def hole(obj: Any) -> Any:
+        if isinstance(obj, JsonStream):
+            streams.append(obj)
+            return f"\x00{marker}\x00"
+        raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+    encoded = orjson.dumps(value, default=hole)
+    if not streams:
+        return [encoded]
+    parts: list[Part] = []
+    pieces = encoded.split(f'"\\u0000{marker}\\u0000"'.encode())
+    for piece, stream in zip(pieces, streams, strict=False):
+        parts.extend((piece, stream))
+    parts.append(pieces[-1])
+    return parts

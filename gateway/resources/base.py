@@ -1,0 +1,139 @@
+"""What a resource method is, what it runs with, and how a call's ``args`` bind to it.
+
+A resource module declares its methods as ``ResourceMethod`` values; ``gateway.resources``
+gathers them into the method table. Handlers receive a ``CallContext`` (the connection, inside
+the transaction the dispatcher opened, and who is calling) and their arguments by name.
+"""
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+
+from gateway.auth.acl import allows
+from gateway.auth.passwords import SecretHasher
+from gateway.auth.users import Principal
+from gateway.faults import GLOBAL, FaultError
+from gateway.naming import snake_case
+
+__all__ = [
+    "CallContext",
+    "Param",
+    "Resource",
+    "ResourceMethod",
+    "bind_args",
+    "NO_SUCH_ID",
+    "parse_id",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class CallContext:
+    connection: asyncpg.Connection
+    principal: Principal
+    hasher: SecretHasher
+
+    def may(self, acl_path: str) -> bool:
+        return allows(self.principal.resources, acl_path)
+
+
+def _anything(_: object) -> bool:
+    return True
+
+
+def _unchanged(value: Any) -> Any:
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One argument: its wire name, whether it is required, how its value is read.
+
+    ``fits`` lets positional binding skip an optional argument whose slot the value does not
+    fit (seed 004 sends ``customer.info`` a store where seed 002 sends attributes).
+    """
+
+    name: str
+    required: bool = False
+    parse: Callable[[Any], Any] = _unchanged
+    fits: Callable[[Any], bool] = _anything
+    schema: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    name: str
+    title: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceMethod:
+    resource: Resource
+    name: str
+    acl: str
+    title: str
+    description: str
+    params: tuple[Param, ...]
+    handler: Callable[..., Awaitable[Any]]
+    writes: bool
+    result_schema: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def path(self) -> str:
+        return f"{self.resource.name}.{self.name}"
+
+
+def _bad_param(message: str) -> FaultError:
+    return FaultError(GLOBAL, "invalid_request_param", message)
+
+
+def bind_args(method: ResourceMethod, args: Any) -> dict[str, Any]:
+    """The handler's keyword arguments for ``args`` given as a list, an object or a scalar."""
+    given: dict[str, Any] = {}
+    if isinstance(args, dict):
+        by_name = {snake_case(p.name): p for p in method.params}
+        for key, value in args.items():
+            param = by_name.get(snake_case(key)) if isinstance(key, str) else None
+            if param is None:
+                raise _bad_param(f"Unknown argument '{key}' for {method.path}.")
+            given[param.name] = value
+    elif args is not None:
+        values = args if isinstance(args, list) else [args]
+        slots = iter(method.params)
+        for value in values:
+            for param in slots:
+                if param.required or param.fits(value):
+                    given[param.name] = value
+                    break
+            else:
+                raise _bad_param(f"Too many arguments for {method.path}.")
+    bound: dict[str, Any] = {}
+    for param in method.params:
+        if param.name in given:
+            bound[snake_case(param.name)] = param.parse(given[param.name])
+        elif param.required:
+            raise _bad_param(f"Required parameter '{param.name}' is missing.")
+    return bound
+
+
+# No row has this id (identities start at 1): what a well-formed id outside int4 becomes.
+NO_SUCH_ID = 0
+_INT4_MAX = 2**31 - 1
+
+
+def parse_id(value: Any, name: str = "id") -> int:
+    """An id given as a JSON number or a numeric string; out of range, ``NO_SUCH_ID``."""
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and re.fullmatch(r"\s*-?[0-9]{1,40}\s*", value):
+        number = int(value)
+    if number is None:
+        raise _bad_param(f"'{name}' must be a whole number.")
+    return number if 0 < number <= _INT4_MAX else NO_SUCH_ID

@@ -1,0 +1,54 @@
+"""The gateway's settings: read once from the environment at start-up, then passed in.
+
+Every knob is an environment variable with the prefix ``GATEWAY_``, except ``DATABASE_URL``,
+which keeps the name every PostgreSQL tool already knows.
+"""
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "database_url")
+    )
+    data_dir: Path = Path("var")
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = Field(default=1, ge=1)
+
+    session_ttl: float = Field(default=3600, gt=0, description="seconds after last use")
+    max_body: int = Field(default=1024 * 1024, gt=0, description="bytes")
+    max_batch: int = Field(default=100, gt=0)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    login_max_failures: int = Field(default=5, ge=1, description="then refused for a while")
+    login_failure_window: float = Field(default=900, gt=0, description="seconds")
+    login_lockout: float = Field(default=300, gt=0, description="seconds refused")
+    login_slowdown: float = Field(default=0.2, ge=0, description="seconds per failure")
+
+    hash_concurrency: int = Field(default=2, ge=1, description="Argon2 hashes at once")
+
+    pool_min_size: int = Field(default=2, ge=0)
+    pool_max_size: int = Field(default=10, ge=1)
+    db_command_timeout: float = Field(default=30, gt=0, description="seconds")
+    db_connect_timeout: float = Field(default=5, gt=0, description="seconds")
+
+    migrate_on_start: bool = True
+    log_level: str = "INFO"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        # One comma-separated variable; NoDecode keeps pydantic from expecting JSON there.
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
