@@ -154,8 +154,9 @@ async def _authenticate(ctx: RequestContext, username: str, api_key: str) -> Pri
         )
         await asyncio.sleep(min(settings.login_slowdown * failures, 5.0))
         retry_after = await throttle.locked_for(connection, keys)
-        extra = {} if retry_after is None else {"retry_after": retry_after}
-        raise FaultError(GLOBAL, "access_denied", **extra)
+        if retry_after is not None:
+            raise FaultError(GLOBAL, "access_denied", retry_after=retry_after)
+        raise FaultError(GLOBAL, "access_denied")
     await throttle.reset(connection, keys[0])
     if outdated:
         await users.replace_key_hash(connection, user.user_id, await hasher.hash(api_key))
@@ -209,8 +210,10 @@ async def _run(ctx: RequestContext, principal: Principal, api_path: Any, args: A
         bound = bind_args(method, args)
         connection = await ctx.connection()
         nested = connection.is_in_transaction()
-        transaction = connection.transaction() if nested else connection.transaction(
-            readonly=not method.writes
+        transaction = (
+            connection.transaction()
+            if nested
+            else connection.transaction(readonly=not method.writes)
         )
         async with transaction:
             call = CallContext(connection, principal, ctx.services.hasher)
@@ -280,7 +283,9 @@ async def _run_calls(
         try:
             if not isinstance(entry, list) or not entry or len(entry) > 2:
                 raise FaultError(GLOBAL, "resource_path_invalid")
-            results.append(await _run(ctx, principal, entry[0], entry[1] if len(entry) > 1 else None))
+            results.append(
+                await _run(ctx, principal, entry[0], entry[1] if len(entry) > 1 else None)
+            )
         except FaultError as error:
             results.append(multicall_slot(error))
             if stop_at_fault:
@@ -349,9 +354,12 @@ async def global_faults(ctx: RequestContext, session_id: Any) -> list[dict[str, 
 
 
 def _shortcut(api_path: str) -> Callable[..., Awaitable[Result]]:
-    """``{"method": "customer.info", "params": [SID, 5]}`` is ``call(SID, "customer.info", [5])``."""
+    """``{"method": "customer.info", "params": [SID, 5]}`` means
+    ``call(SID, "customer.info", [5])``."""
 
-    async def shortcut(ctx: RequestContext, session_id: Any = None, *args: Any, **kwargs: Any) -> Any:
+    async def shortcut(
+        ctx: RequestContext, session_id: Any = None, *args: Any, **kwargs: Any
+    ) -> Any:
         if args and kwargs:
             raise _invalid_params("give the arguments by position or by name, not both")
         principal = await _principal(ctx, session_id)

@@ -5,6 +5,7 @@ long list as it is produced) and logs one line. It knows nothing of customers.
 """
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -43,7 +44,7 @@ def _lifetime(
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
         pool = given_pool
         if pool is None:
-            url = settings.database_url or await asyncio.to_thread(database_url, settings)
+            url = await asyncio.to_thread(database_url, settings)
             pool = await create_pool(settings, url)
         try:
             if settings.migrate_on_start:
@@ -112,8 +113,10 @@ async def _respond(request: web.Request, parts: list[Part]) -> web.StreamRespons
     await response.prepare(request)
     for part in parts:
         if isinstance(part, JsonStream):
-            async for chunk in part.chunks:
-                await response.write(chunk)
+            # aclosing: a client that goes away still ends the stream's transaction.
+            async with contextlib.aclosing(part.chunks) as chunks:
+                async for chunk in chunks:
+                    await response.write(chunk)
         else:
             await response.write(part)
     await response.write_eof()

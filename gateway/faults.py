@@ -51,7 +51,9 @@ _CATALOGUE: tuple[Fault, ...] = (
     Fault(100, "website_not_exists", "Website does not exist.", "customer"),
     Fault(100, "group_not_exists", "Customer group does not exist.", "customer"),
     Fault(100, "store_not_exists", "Requested store does not exist.", "customer"),
-    Fault(101, "filters_invalid", "Invalid filters specified. Details in error message.", "customer"),
+    Fault(
+        101, "filters_invalid", "Invalid filters specified. Details in error message.", "customer"
+    ),
     Fault(102, "customer_not_exists", "Customer does not exist.", "customer"),
     Fault(103, "not_deleted", "Customer not deleted. Details in error message.", "customer"),
     Fault(
@@ -59,9 +61,7 @@ _CATALOGUE: tuple[Fault, ...] = (
     ),
     Fault(101, "customer_not_exists", "Customer not exists.", "customer_address"),
     Fault(102, "address_not_exists", "Address not exists.", "customer_address"),
-    Fault(
-        103, "not_deleted", "Address not deleted. Details in error message.", "customer_address"
-    ),
+    Fault(103, "not_deleted", "Address not deleted. Details in error message.", "customer_address"),
 )
 
 _BY_KEY: dict[tuple[str, str], Fault] = {(f.resource, f.name): f for f in _CATALOGUE}

@@ -18,7 +18,7 @@ encoder leaves a hole for each, and the HTTP layer fills it as it writes.
 
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -34,19 +34,11 @@ from jsonrpcserver.sentinels import NODATA
 from oslash.either import Left
 
 from gateway.naming import snake_case
+from gateway.streaming import JsonStream
 
 __all__ = ["JsonStream", "Part", "handle"]
 
 log = logging.getLogger(__name__)
-
-
-class JsonStream:
-    """A JSON value written piece by piece: ``chunks`` yields its bytes, in order."""
-
-    __slots__ = ("chunks",)
-
-    def __init__(self, chunks: AsyncIterator[bytes]) -> None:
-        self.chunks = chunks
 
 
 Part = bytes | JsonStream
@@ -80,7 +72,8 @@ def _check(request: Any) -> dict[str, Any] | None:
         request = {**request, "params": {snake_case(k): v for k, v in params.items()}}
     elif not isinstance(params, list):
         return None
-    return request
+    checked: dict[str, Any] = request
+    return checked
 
 
 def _as_dict(request_id_of_log: str) -> Callable[[Response], dict[str, Any]]:
@@ -104,16 +97,21 @@ async def _dispatch_one(
     checked = _check(request)
     if checked is None:
         return _error(ERROR_INVALID_REQUEST, "Invalid Request")
-    answer = await dispatch_to_response_pure(
-        deserializer=lambda parsed: parsed,
-        validator=lambda parsed: parsed,
+    # The request is parsed and checked already: the library's own steps pass it through.
+    answer: Any = await dispatch_to_response_pure(
+        deserializer=_already_parsed,
+        validator=_already_parsed,
         methods=methods,
         context=context,
         post_process=_as_dict(request_id_of_log),
-        request=checked,
+        request=checked,  # type: ignore[arg-type]
     )
     assert answer is None or isinstance(answer, dict)
     return answer
+
+
+def _already_parsed(request: Any) -> Any:
+    return request
 
 
 async def handle(

@@ -5,6 +5,7 @@ Each failure inside the window slows the answer a little more; ``max_failures`` 
 the key for ``lockout`` seconds, during which logins are refused without looking at the key.
 """
 
+import datetime as dt
 import math
 
 import asyncpg
@@ -45,7 +46,7 @@ def throttle_keys(username: str, address: str | None) -> list[str]:
 
 async def locked_for(connection: asyncpg.Connection, keys: list[str]) -> int | None:
     """Whole seconds until every key is unlocked, or None when none is locked."""
-    remaining = await connection.fetchval(_LOCKED_SQL, keys)
+    remaining: dt.timedelta | None = await connection.fetchval(_LOCKED_SQL, keys)
     return math.ceil(remaining.total_seconds()) if remaining is not None else None
 
 
@@ -59,7 +60,7 @@ async def record_failure(
 ) -> int:
     """Count one failure against each key; return the highest count among them."""
     rows = await connection.fetch(_FAILURE_SQL, keys, max_failures, window, lockout)
-    return max(row["failures"] for row in rows)
+    return int(max(row["failures"] for row in rows))
 
 
 async def reset(connection: asyncpg.Connection, key: str) -> None:

@@ -53,7 +53,11 @@ _REPLACE_HASH_SQL = "UPDATE api_user SET api_key_hash = $2 WHERE user_id = $1"
 
 def _user(row: asyncpg.Record) -> ApiUser:
     return ApiUser(
-        row["user_id"], row["username"], row["api_key_hash"], list(row["resources"]), row["is_active"]
+        row["user_id"],
+        row["username"],
+        row["api_key_hash"],
+        list(row["resources"]),
+        row["is_active"],
     )
 
 

@@ -1,13 +1,15 @@
 """The method table: every resource and resource method the API offers, by API path."""
 
-from gateway.resources import customer_group
+from gateway.resources import customer, customer_group
 from gateway.resources.base import Resource, ResourceMethod
 
 __all__ = ["METHODS", "RESOURCES", "acl_paths"]
 
-RESOURCES: tuple[Resource, ...] = (customer_group.RESOURCE,)
+RESOURCES: tuple[Resource, ...] = (customer.RESOURCE, customer_group.RESOURCE)
 
-METHODS: dict[str, ResourceMethod] = {m.path: m for m in (*customer_group.METHODS,)}
+METHODS: dict[str, ResourceMethod] = {
+    m.path: m for m in (*customer.METHODS, *customer_group.METHODS)
+}
 
 
 def acl_paths() -> set[str]:

@@ -19,12 +19,12 @@ from gateway.faults import GLOBAL, FaultError
 from gateway.naming import snake_case
 
 __all__ = [
+    "NO_SUCH_ID",
     "CallContext",
     "Param",
     "Resource",
     "ResourceMethod",
     "bind_args",
-    "NO_SUCH_ID",
     "parse_id",
 ]
 
@@ -130,9 +130,9 @@ def parse_id(value: Any, name: str = "id") -> int:
     number: int | None = None
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
-    elif isinstance(value, float) and value.is_integer():
-        number = int(value)
-    elif isinstance(value, str) and re.fullmatch(r"\s*-?[0-9]{1,40}\s*", value):
+    elif (isinstance(value, float) and value.is_integer()) or (
+        isinstance(value, str) and re.fullmatch(r"\s*-?[0-9]{1,40}\s*", value)
+    ):
         number = int(value)
     if number is None:
         raise _bad_param(f"'{name}' must be a whole number.")

@@ -6,6 +6,7 @@ address rows can reference them.
 """
 
 import csv
+import io
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -56,11 +57,8 @@ class Directory:
 
 def _load_regions() -> list[Region]:
     source = resources.files("gateway") / "data" / "directory_regions.csv"
-    with source.open(encoding="utf-8", newline="") as handle:
-        return [
-            Region(int(row["region_id"]), row["country_id"], row["code"], row["name"])
-            for row in csv.DictReader(handle)
-        ]
+    rows = csv.DictReader(io.StringIO(source.read_text(encoding="utf-8"), newline=""))
+    return [Region(int(r["region_id"]), r["country_id"], r["code"], r["name"]) for r in rows]
 
 
 @cache

@@ -1,0 +1,136 @@
+"""``customerData``: what a client may send to create or update a customer, and its rules."""
+
+from typing import Annotated, Any
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from gateway.auth.passwords import is_importable_hash
+from gateway.faults import FaultError
+from gateway.resources.fields import Date, Flag, Text, details_of
+
+__all__ = ["CustomerData", "parse_customer_data"]
+
+RESOURCE = "customer"
+
+# Set by the gateway, never by a client.
+_PROTECTED = (
+    "customer_id",
+    "entity_id",
+    "created_at",
+    "updated_at",
+    "rp_token",
+    "rp_token_created_at",
+)
+_REQUIRED = ("email", "firstname", "lastname")
+# ``null`` clears these on update; any other field given as null is an error.
+_CLEARABLE = frozenset(
+    {
+        "middlename",
+        "prefix",
+        "suffix",
+        "dob",
+        "taxvat",
+        "gender",
+        "confirmation",
+        "increment_id",
+        "default_billing",
+        "default_shipping",
+    }
+)
+
+
+def _email(value: str) -> str:
+    value = value.strip()
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise ValueError(f"not a valid email address: {error}") from None
+    return value
+
+
+def _password(value: str) -> str:
+    value = value.strip()
+    if not 7 <= len(value) <= 256:
+        raise ValueError("must be 7 to 256 characters long")
+    return value
+
+
+def _password_hash(value: str) -> str:
+    if not is_importable_hash(value):
+        raise ValueError("must be an Argon2id, bcrypt, md5 or sha256 hash (hash or hash:salt)")
+    return value
+
+
+SmallId = Annotated[int, Field(ge=0, le=32767)]
+AddressId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
+class CustomerData(BaseModel):
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+    email: Annotated[Text, AfterValidator(_email)] | None = None
+    firstname: Text | None = None
+    middlename: Text | None = None
+    lastname: Text | None = None
+    prefix: Text | None = None
+    suffix: Text | None = None
+    taxvat: Text | None = None
+    dob: Date = None
+    gender: Annotated[int, Field(ge=1, le=3)] | None = None
+    website_id: SmallId | None = None
+    store_id: SmallId | None = None
+    group_id: SmallId | None = None
+    password: Annotated[str, AfterValidator(_password)] | None = None
+    password_hash: Annotated[Text, AfterValidator(_password_hash)] | None = None
+    confirmation: Text | None = None
+    increment_id: Annotated[Text, Field(max_length=50)] | None = None
+    created_in: Text | None = None
+    default_billing: AddressId | None = None
+    default_shipping: AddressId | None = None
+    disable_auto_group_change: Flag | None = None
+    is_active: Flag | None = None
+    is_subscribed: Flag | None = None
+
+    def given(self) -> dict[str, Any]:
+        """The fields the client sent, with their parsed values."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+def parse_customer_data(raw: Any, *, creating: bool) -> CustomerData:
+    """Validate ``customerData``; every problem is reported at once."""
+    if not isinstance(raw, dict):
+        raise FaultError(RESOURCE, "data_invalid")
+    details = [{"field": k, "message": "cannot be set"} for k in raw if k in _PROTECTED]
+    data: CustomerData | None = None
+    try:
+        data = CustomerData.model_validate({k: v for k, v in raw.items() if k not in _PROTECTED})
+    except ValidationError as error:
+        details.extend(details_of(error))
+    if data is not None:
+        details.extend(_rule_problems(data, creating))
+    if details:
+        message = "\n".join(f"{d['field']}: {d['message']}" for d in details)
+        raise FaultError(RESOURCE, "customer_data_invalid", message, details=details)
+    assert data is not None
+    return data
+
+
+def _rule_problems(data: CustomerData, creating: bool) -> list[dict[str, str]]:
+    given = data.given()
+    problems = []
+    for name in _REQUIRED:
+        value = given.get(name, None if creating else "kept")
+        if value is None or not str(value).strip():
+            problems.append({"field": name, "message": "is required"})
+    if not creating:
+        problems.extend(
+            {"field": name, "message": "may not be null"}
+            for name, value in given.items()
+            if value is None and name not in _CLEARABLE and name not in _REQUIRED
+        )
+    if data.password is not None and data.password_hash is not None:
+        problems.append({"field": "password", "message": "give password or password_hash"})
+    if creating and (data.default_billing or data.default_shipping):
+        problems.append({"field": "default_billing", "message": "a new customer has no addresses"})
+    return problems

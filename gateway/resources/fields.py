@@ -1,0 +1,91 @@
+"""Field rules shared by the resources' input models: text limits that match the schema's
+``varchar`` sizes, the control-character rule, dates, and how validation errors become
+``data.details``."""
+
+import datetime as dt
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, StringConstraints, ValidationError
+
+__all__ = [
+    "TEXT_MAX",
+    "Date",
+    "Flag",
+    "LongText",
+    "Text",
+    "details_of",
+    "parse_date",
+    "parse_datetime",
+]
+
+# varchar(255) in schema/: the limit the models check before the database would.
+TEXT_MAX = 255
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _no_control_characters(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("control characters other than tab, LF and CR are not allowed")
+    return value
+
+
+Text = Annotated[
+    str, StringConstraints(max_length=TEXT_MAX), AfterValidator(_no_control_characters)
+]
+LongText = Annotated[
+    str, StringConstraints(max_length=1024), AfterValidator(_no_control_characters)
+]
+
+_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[ T]00:00:00)?")
+_DATETIME = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}:\d{2}))?")
+
+
+def parse_date(value: Any) -> dt.date:
+    """``YYYY-MM-DD``, also with a midnight time (as Magento writes dates)."""
+    match = _DATE.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError("must be a date, YYYY-MM-DD")
+    return dt.date.fromisoformat(match.group(1))
+
+
+def parse_datetime(value: Any) -> dt.datetime:
+    """``YYYY-MM-DD HH:MM:SS`` or ``YYYY-MM-DD`` (midnight), in UTC."""
+    match = _DATETIME.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError("must be a date and time, YYYY-MM-DD HH:MM:SS")
+    moment = dt.datetime.fromisoformat(f"{match.group(1)} {match.group(2) or '00:00:00'}")
+    return moment.replace(tzinfo=dt.UTC)
+
+
+def _date_or_none(value: Any) -> dt.date | None:
+    return None if value is None else parse_date(value)
+
+
+Date = Annotated[dt.date | None, BeforeValidator(_date_or_none)]
+
+
+def _flag(value: Any) -> Any:
+    if isinstance(value, str) and value.strip() == "":
+        return False
+    return value
+
+
+# Booleans as Magento clients send them: true/false, 1/0, "1"/"0", "true"/"false".
+Flag = Annotated[bool, BeforeValidator(_flag)]
+
+
+def details_of(error: ValidationError) -> list[dict[str, str]]:
+    """One ``{field, message}`` per problem, in the order pydantic found them."""
+    details = []
+    for problem in error.errors():
+        field = ".".join(str(part) for part in problem["loc"]) or "(data)"
+        if problem["type"] == "extra_forbidden":
+            message = "is not a known field"
+        elif problem["type"] == "missing":
+            message = "is required"
+        else:
+            message = problem["msg"].removeprefix("Value error, ")
+        details.append({"field": field, "message": message})
+    return details

@@ -1,0 +1,79 @@
+"""Test helpers: JSON-RPC requests over the test client's real HTTP connection."""
+
+import io
+import itertools
+from typing import Any
+
+import asyncpg
+import orjson
+from aiohttp.test_utils import TestClient
+
+from gateway.auth import users
+
+ENDPOINT = "/api/jsonrpc"
+
+
+class Api:
+    """Sends JSON-RPC requests and unpacks the answers, failing loudly on surprises."""
+
+    def __init__(
+        self, client: TestClient[Any, Any], pool: asyncpg.Pool, key_hash: str, key: str
+    ) -> None:
+        self.client = client
+        self.pool = pool
+        self.key_hash = key_hash
+        self.key = key
+        self._ids = itertools.count(1)
+
+    async def post(self, body: Any, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        """POST a body (bytes as they are, anything else as JSON): (status, parsed answer)."""
+        data = body if isinstance(body, bytes) else orjson.dumps(body)
+        response = await self.client.post(ENDPOINT, data=io.BytesIO(data), headers=headers or {})
+        raw = await response.read()
+        return response.status, (orjson.loads(raw) if raw else None)
+
+    async def request(self, method: str, params: Any = None, **extra: Any) -> dict[str, Any]:
+        """One request with an id; the whole response object."""
+        body: dict[str, Any] = {"jsonrpc": "2.0", "method": method, "id": next(self._ids)}
+        if params is not None:
+            body["params"] = params
+        status, answer = await self.post(body, **extra)
+        assert status == 200, (status, answer)
+        assert answer["id"] == body["id"]
+        return dict(answer)
+
+    async def result(self, method: str, params: Any = None, **extra: Any) -> Any:
+        answer = await self.request(method, params, **extra)
+        assert "error" not in answer, answer
+        return answer["result"]
+
+    async def error(self, method: str, params: Any = None, **extra: Any) -> dict[str, Any]:
+        answer = await self.request(method, params, **extra)
+        assert "result" not in answer, answer
+        return dict(answer["error"])
+
+    async def call(self, sid: str | None, path: str, args: Any = None) -> Any:
+        return await self.result("call", [sid, path, args])
+
+    async def fault(self, sid: str | None, path: str, args: Any = None) -> dict[str, Any]:
+        return await self.error("call", [sid, path, args])
+
+    async def add_user(self, name: str, resources: list[str]) -> None:
+        async with self.pool.acquire() as connection:
+            await users.add_user(connection, name, self.key_hash, resources)
+
+    async def login(self, name: str, key: str | None = None) -> str:
+        session_id: str = await self.result("login", [name, key or self.key])
+        return session_id
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        async with self.pool.acquire() as connection:
+            return list(await connection.fetch(sql, *args))
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        async with self.pool.acquire() as connection:
+            return await connection.fetchval(sql, *args)
+
+
+def fault_name(error: dict[str, Any]) -> str:
+    return str(error["data"]["fault"])
