@@ -35,7 +35,26 @@ def create_app(settings: Settings, pool: asyncpg.Pool | None = None) -> web.Appl
     app.cleanup_ctx.append(_lifetime(settings, pool))
     app.router.add_post("/api/jsonrpc", jsonrpc_endpoint)
     app.router.add_post("/api/jsonrpc/", jsonrpc_endpoint)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
     return app
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """The process is alive and serving HTTP."""
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """The database answers; 503 while it does not."""
+    pool = request.app[SERVICES].pool
+    try:
+        async with asyncio.timeout(2):
+            async with pool.acquire() as connection:
+                await connection.fetchval("SELECT 1")
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        return web.json_response({"status": "database unavailable"}, status=503)
+    return web.json_response({"status": "ok"})
 
 
 def _lifetime(

@@ -8,7 +8,8 @@ folder; with it, a fresh database is created on that server and dropped at the e
 import asyncio
 import os
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -60,6 +61,12 @@ async def _drop_database(server_url: str, name: str) -> None:
         await connection.close()
 
 
+def _run_apart(work: Coroutine[Any, Any, None]) -> None:
+    """Run set-up work on a loop of its own, even when a test's loop is running."""
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, work).result()
+
+
 @pytest.fixture(scope="session")
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A PostgreSQL server to create test databases on."""
@@ -73,13 +80,13 @@ def fresh_database(server_url: str) -> Iterator[Any]:
 
     def make() -> str:
         name = f"gateway_test_{secrets.token_hex(4)}"
-        asyncio.run(_create_database(server_url, name))
+        _run_apart(_create_database(server_url, name))
         made.append(name)
         return _with_database(server_url, name)
 
     yield make
     for name in made:
-        asyncio.run(_drop_database(server_url, name))
+        _run_apart(_drop_database(server_url, name))
 
 
 @pytest.fixture(scope="session")

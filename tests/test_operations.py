@@ -1,0 +1,180 @@
+"""Migrations, the command line, and servers starting together, as an operator runs them."""
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+
+from gateway.database import SCHEMA_DIR, upgrade
+
+Fresh = Callable[[], str]
+
+
+def gateway(url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gateway", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DATABASE_URL": url},
+        timeout=120,
+        check=False,
+    )
+
+
+async def test_applying_migrations_twice_changes_nothing(fresh_database: Fresh) -> None:
+    connection = await asyncpg.connect(fresh_database())
+    try:
+        before = await connection.fetch("SELECT name, applied_at FROM schema_migration")
+        counts = await connection.fetchrow(
+            "SELECT (SELECT count(*) FROM directory_country) AS countries,"
+            " (SELECT count(*) FROM directory_region) AS regions,"
+            " (SELECT count(*) FROM core_store) AS stores"
+        )
+        assert await upgrade(connection) == []
+        assert await connection.fetch("SELECT name, applied_at FROM schema_migration") == before
+        assert (
+            await connection.fetchrow(
+                "SELECT (SELECT count(*) FROM directory_country) AS countries,"
+                " (SELECT count(*) FROM directory_region) AS regions,"
+                " (SELECT count(*) FROM core_store) AS stores"
+            )
+            == counts
+        )
+        assert counts["regions"] == 484
+        assert len(before) == len(list(SCHEMA_DIR.glob("*.sql")))
+    finally:
+        await connection.close()
+
+
+async def test_regions_keep_magento_ids(database_url: str) -> None:
+    connection = await asyncpg.connect(database_url)
+    try:
+        rows = await connection.fetch(
+            "SELECT region_id, country_id, code, name FROM directory_region"
+            " WHERE region_id IN (12, 39, 43) ORDER BY region_id"
+        )
+    finally:
+        await connection.close()
+    assert [tuple(r) for r in rows] == [
+        (12, "US", "CA", "California"),
+        (39, "US", "NV", "Nevada"),
+        (43, "US", "NY", "New York"),
+    ]
+
+
+def test_db_upgrade_command(fresh_database: Fresh) -> None:
+    url = fresh_database()
+    done = gateway(url, "db", "upgrade")
+    assert done.returncode == 0, done.stderr
+    assert "schema is up to date" in done.stdout
+
+
+def test_user_commands(fresh_database: Fresh) -> None:
+    url = fresh_database()
+    added = gateway(
+        url,
+        "user",
+        "add",
+        "bot",
+        "--api-key",
+        "-",
+        "--allow",
+        "customer/info",
+        stdin="bot-key-123\n",
+    )
+    assert added.returncode == 0, added.stderr
+    imported = gateway(
+        url,
+        "user",
+        "add",
+        "old",
+        "--api-key-hash",
+        "cccfb3ecf54c9644a34106783148eff2:sp",
+        "--allow",
+        "all",
+    )
+    assert imported.returncode == 0, imported.stderr
+    assert gateway(url, "user", "add", "bot", "--api-key", "x").returncode == 1
+    assert gateway(url, "user", "add", "x", "--api-key", "k", "--allow", "cust").returncode == 2
+    assert gateway(url, "user", "add", "x", "--api-key-hash", "plain").returncode == 2
+    assert gateway(url, "user", "disable", "bot").returncode == 0
+    listing = gateway(url, "user", "list").stdout.splitlines()
+    assert listing == ["bot\tdisabled\tcustomer/info", "old\tactive\tall"]
+    assert gateway(url, "user", "remove", "old").returncode == 0
+    assert gateway(url, "user", "remove", "old").returncode == 1
+    assert "bot-key-123" not in added.stdout + added.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _post(port: int, body: dict[str, Any]) -> Any:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/jsonrpc", data=json.dumps(body).encode(), method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
+        return json.loads(response.read())
+
+
+def _wait_ready(port: int, process: subprocess.Popen[str], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2):
+                return
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.2)
+    raise AssertionError(f"the server on port {port} never became ready")
+
+
+def test_two_servers_starting_together_both_come_up(fresh_database: Fresh) -> None:
+    # A database with nothing in it: both processes migrate it and race for the first user.
+    url = fresh_database()
+
+    async def empty_it() -> None:
+        connection = await asyncpg.connect(url)
+        try:
+            await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        finally:
+            await connection.close()
+
+    asyncio.run(empty_it())
+    ports = [_free_port(), _free_port()]
+    servers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "gateway", "serve", "--port", str(port)],
+            env={**os.environ, "DATABASE_URL": url},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for port in ports
+    ]
+    try:
+        for port, server in zip(ports, servers, strict=True):
+            _wait_ready(port, server)
+        answers = [
+            _post(port, {"jsonrpc": "2.0", "method": "login", "params": ["admin", "x"], "id": 1})
+            for port in ports
+        ]
+        assert [a["error"]["data"]["fault"] for a in answers] == ["access_denied"] * 2
+    finally:
+        for server in servers:
+            server.terminate()
+        outputs = [server.communicate(timeout=30)[0] for server in servers]
+    # Exactly one of them created the first user and showed its key.
+    assert sum("shown only this once" in out for out in outputs) == 1

@@ -1,0 +1,167 @@
+"""login, sessions, endSession, HTTP Basic and the login throttle."""
+
+import asyncio
+import base64
+import hashlib
+import re
+
+import bcrypt
+import pytest
+
+from gateway.auth import users
+from gateway.settings import Settings
+from tests.helpers import Api, fault_name
+
+
+async def test_login_returns_a_64_hex_session_id(api: Api) -> None:
+    await api.add_user("bot", ["all"])
+    session_id = await api.login("bot")
+    assert re.fullmatch(r"[0-9a-f]{64}", session_id)
+    stored = await api.fetchval("SELECT token_hash FROM api_session")
+    assert stored == hashlib.sha256(session_id.encode()).digest()
+    assert session_id.encode() not in stored
+
+
+async def test_login_with_named_params(api: Api) -> None:
+    await api.add_user("bot", ["all"])
+    for params in ({"username": "bot", "apiKey": api.key}, {"username": "bot", "api_key": api.key}):
+        assert len(await api.result("login", params)) == 64
+
+
+@pytest.mark.parametrize("case", ["wrong key", "unknown user", "disabled user"])
+async def test_failed_logins_are_all_access_denied(api: Api, case: str) -> None:
+    await api.add_user("bot", ["all"])
+    if case == "disabled user":
+        async with api.pool.acquire() as connection:
+            await users.disable_user(connection, "bot")
+    name, key = {"wrong key": ("bot", "nope"), "unknown user": ("ghost", api.key)}.get(
+        case, ("bot", api.key)
+    )
+    error = await api.error("login", [name, key])
+    assert (error["code"], error["message"], fault_name(error)) == (
+        2,
+        "Access denied.",
+        "access_denied",
+    )
+
+
+async def test_session_is_required_and_checked_before_the_path(api: Api) -> None:
+    for bad in (None, "", "f" * 64, 42):
+        error = await api.fault(bad, "no.such_path")  # type: ignore[arg-type]
+        assert (error["code"], fault_name(error)) == (5, "session_expired")
+
+
+async def test_end_session(api: Api, sid: str) -> None:
+    assert await api.result("endSession", [sid]) is True
+    error = await api.fault(sid, "customer_group.list")
+    assert fault_name(error) == "session_expired"
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        migrate_on_start=False,
+        login_slowdown=0,
+        session_ttl=1.0,
+        login_max_failures=3,
+        login_lockout=60,
+    )
+
+
+async def test_session_expires_after_ttl_of_disuse(api: Api, sid: str) -> None:
+    await asyncio.sleep(1.2)
+    error = await api.fault(sid, "customer_group.list")
+    assert fault_name(error) == "session_expired"
+
+
+async def test_each_use_slides_the_expiry(api: Api, sid: str) -> None:
+    for _ in range(4):
+        await asyncio.sleep(0.5)
+        await api.call(sid, "customer_group.list")  # 2 s in all, each gap under the 1 s TTL
+
+
+async def test_expired_sessions_are_swept_at_login(api: Api, sid: str) -> None:
+    await asyncio.sleep(1.2)
+    await api.login("admin")
+    assert await api.fetchval("SELECT count(*) FROM api_session") == 1
+
+
+async def test_disabling_a_user_stops_its_live_sessions(api: Api, sid: str) -> None:
+    async with api.pool.acquire() as connection:
+        await users.disable_user(connection, "admin")
+    error = await api.fault(sid, "customer_group.list")
+    assert fault_name(error) == "session_expired"
+
+
+def basic(name: str, key: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{name}:{key}".encode()).decode()}
+
+
+async def test_http_basic_runs_one_request_with_a_null_session(api: Api) -> None:
+    await api.add_user("bot", ["customer"])
+    groups = await api.result("call", [None, "customer_group.list"], headers=basic("bot", api.key))
+    assert groups[1]["customer_group_code"] == "General"
+    slots = await api.result(
+        "multiCall", [None, [["customer_group.list"]]], headers=basic("bot", api.key)
+    )
+    assert slots[0] == groups
+    assert await api.fetchval("SELECT count(*) FROM api_session") == 0
+    error = await api.error("call", [None, "customer_group.list"], headers=basic("bot", "bad"))
+    assert fault_name(error) == "access_denied"
+    error = await api.error("call", [None, "customer_group.list"])
+    assert fault_name(error) == "session_expired"
+
+
+async def test_throttle_refuses_a_username_after_repeated_failures(api: Api) -> None:
+    await api.add_user("bot", ["all"])
+    for _ in range(2):
+        error = await api.error("login", ["bot", "wrong"])
+        assert "retry_after" not in error["data"]
+    error = await api.error("login", ["bot", "wrong"])
+    assert fault_name(error) == "access_denied"
+    assert 0 < error["data"]["retry_after"] <= 60
+    # Now even the right key is refused, without being checked, until the lockout ends.
+    error = await api.error("login", ["bot", api.key])
+    assert fault_name(error) == "access_denied"
+    assert error["data"]["retry_after"] > 0
+
+
+async def test_throttle_counts_per_client_address_too(api: Api) -> None:
+    await api.add_user("bot", ["all"])
+    for name in ("a", "b", "c"):
+        await api.error("login", [name, "wrong"])
+    error = await api.error("login", ["bot", api.key])
+    assert "retry_after" in error["data"]
+
+
+async def test_success_resets_the_username_count(api: Api) -> None:
+    await api.add_user("bot", ["all"])
+    await api.error("login", ["bot", "wrong"])
+    await api.login("bot")
+    assert (
+        await api.fetchval("SELECT count(*) FROM api_login_failure WHERE throttle_key = 'user:bot'")
+        == 0
+    )
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        hashlib.sha256(b"pepper" + b"legacy-key-1").hexdigest() + ":pepper",
+        hashlib.md5(b"pepper" + b"legacy-key-1").hexdigest() + ":pepper",
+        hashlib.md5(b"legacy-key-1").hexdigest(),
+        hashlib.sha256(b"legacy-key-1").hexdigest(),
+        bcrypt.hashpw(b"legacy-key-1", bcrypt.gensalt(4)).decode().replace("$2b$", "$2y$"),
+    ],
+    ids=["sha256-salted", "md5-salted", "md5", "sha256", "bcrypt"],
+)
+async def test_magento_key_hash_is_accepted_and_upgraded(api: Api, stored: str) -> None:
+    async with api.pool.acquire() as connection:
+        await users.add_user(connection, "legacy", stored, ["all"])
+    assert len(await api.login("legacy", "legacy-key-1")) == 64
+    upgraded = await api.fetchval("SELECT api_key_hash FROM api_user WHERE username = 'legacy'")
+    assert upgraded.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert len(await api.login("legacy", "legacy-key-1")) == 64
+    error = await api.error("login", ["legacy", "legacy-key-2"])
+    assert fault_name(error) == "access_denied"
