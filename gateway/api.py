@@ -309,7 +309,7 @@ async def list_resources(ctx: RequestContext, session_id: Any) -> list[dict[str,
                 "name": m.name,
                 "path": m.path,
                 "title": m.title,
-                "description": m.description,
+                "description": m.description or m.title,
                 "aliases": [],
             }
             for m in METHODS.values()

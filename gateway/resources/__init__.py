@@ -1,14 +1,18 @@
 """The method table: every resource and resource method the API offers, by API path."""
 
-from gateway.resources import customer, customer_group
+from gateway.resources import customer, customer_address, customer_group
 from gateway.resources.base import Resource, ResourceMethod
 
 __all__ = ["METHODS", "RESOURCES", "acl_paths"]
 
-RESOURCES: tuple[Resource, ...] = (customer.RESOURCE, customer_group.RESOURCE)
+RESOURCES: tuple[Resource, ...] = (
+    customer.RESOURCE,
+    customer_group.RESOURCE,
+    customer_address.RESOURCE,
+)
 
 METHODS: dict[str, ResourceMethod] = {
-    m.path: m for m in (*customer.METHODS, *customer_group.METHODS)
+    m.path: m for m in (*customer.METHODS, *customer_group.METHODS, *customer_address.METHODS)
 }
 
 

@@ -25,7 +25,10 @@ __all__ = [
     "Resource",
     "ResourceMethod",
     "bind_args",
+    "id_param",
+    "json_object_sql",
     "parse_id",
+    "utc_text_sql",
 ]
 
 
@@ -70,17 +73,17 @@ class Resource:
     description: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ResourceMethod:
     resource: Resource
     name: str
     acl: str
     title: str
-    description: str
-    params: tuple[Param, ...]
     handler: Callable[..., Awaitable[Any]]
+    params: tuple[Param, ...] = ()
     writes: bool
     result_schema: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
 
     @property
     def path(self) -> str:
@@ -137,3 +140,25 @@ def parse_id(value: Any, name: str = "id") -> int:
     if number is None:
         raise _bad_param(f"'{name}' must be a whole number.")
     return number if 0 < number <= _INT4_MAX else NO_SUCH_ID
+
+
+def id_param(name: str) -> Param:
+    """A required id argument, as a number or a numeric string."""
+    return Param(
+        name,
+        required=True,
+        parse=lambda value: parse_id(value, name),
+        schema={"type": ["integer", "string"]},
+    )
+
+
+def utc_text_sql(column: str) -> str:
+    """A timestamptz column as the ``YYYY-MM-DD HH:MM:SS`` UTC text clients see."""
+    return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
+
+
+def json_object_sql(fields: tuple[tuple[str, str], ...]) -> str:
+    """SQL building one JSON object (as text) from ``(key, SQL expression)`` pairs, in order.
+
+    Keys are the code's own constants, never client text."""
+    return "json_build_object(" + ", ".join(f"'{k}', {v}" for k, v in fields) + ")::text"

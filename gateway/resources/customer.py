@@ -12,24 +12,30 @@ import orjson
 
 from gateway.auth.acl import PASSWORD_HASH
 from gateway.faults import GLOBAL, FaultError
-from gateway.resources.base import CallContext, Param, Resource, ResourceMethod, parse_id
+from gateway.resources.base import (
+    CallContext,
+    Param,
+    Resource,
+    ResourceMethod,
+    id_param,
+    json_object_sql,
+    utc_text_sql,
+)
 from gateway.resources.customer_data import parse_customer_data
 from gateway.resources.filters import Column, FilterError, ListQuery, compile_list_query
 from gateway.resources.stores import Store, find_store, first_store_of, website_exists
 from gateway.streaming import JsonStream
 
-__all__ = ["COLUMNS", "METHODS", "RESOURCE", "entity_sql"]
+__all__ = ["COLUMNS", "METHODS", "RESOURCE"]
 
 RESOURCE = Resource("customer", "Customer API", "Create, retrieve, update and delete customers.")
 NAME = RESOURCE.name
 
-_UTC_TEXT = "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
-
 # The entity's fields in the order clients see them, as SQL over ``customer c``.
 _ENTITY_FIELDS: tuple[tuple[str, str], ...] = (
     ("customer_id", "c.customer_id"),
-    ("created_at", _UTC_TEXT.format("c.created_at")),
-    ("updated_at", _UTC_TEXT.format("c.updated_at")),
+    ("created_at", utc_text_sql("c.created_at")),
+    ("updated_at", utc_text_sql("c.updated_at")),
     ("increment_id", "c.increment_id"),
     ("store_id", "c.store_id"),
     ("website_id", "c.website_id"),
@@ -53,12 +59,8 @@ _ENTITY_FIELDS: tuple[tuple[str, str], ...] = (
 _PASSWORD_HASH_FIELD = ("password_hash", "c.password_hash")
 
 
-def entity_sql(fields: tuple[tuple[str, str], ...]) -> str:
-    return "json_build_object(" + ", ".join(f"'{k}', {v}" for k, v in fields) + ")::text"
-
-
-_ENTITY = entity_sql(_ENTITY_FIELDS)
-_ENTITY_WITH_HASH = entity_sql((*_ENTITY_FIELDS, _PASSWORD_HASH_FIELD))
+_ENTITY = json_object_sql(_ENTITY_FIELDS)
+_ENTITY_WITH_HASH = json_object_sql((*_ENTITY_FIELDS, _PASSWORD_HASH_FIELD))
 
 # What list and count may filter and order on: field name -> column and type.
 COLUMNS: dict[str, Column] = {
@@ -342,10 +344,6 @@ async def delete(ctx: CallContext, customer_id: int) -> bool:
 # --- the method table -------------------------------------------------------------------------
 
 
-def _customer_id(value: Any) -> int:
-    return parse_id(value, "customerId")
-
-
 def _is_object(value: Any) -> bool:
     return value is None or isinstance(value, dict | list)
 
@@ -358,7 +356,6 @@ def _is_list(value: Any) -> bool:
     return value is None or isinstance(value, list)
 
 
-_ID = {"type": ["integer", "string"]}
 _STORE = Param(
     "store",
     fits=_is_store_ref,
@@ -371,94 +368,81 @@ _FILTERS = Param(
     schema={"type": "object"},
     description="{field: condition}, or the SOAP v2 filter/complex_filter shape",
 )
-_CUSTOMER_ID = Param("customerId", required=True, parse=_customer_id, schema=_ID)
+_OPTIONS = Param(
+    "options",
+    fits=_is_object,
+    schema={"type": "object"},
+    description="{limit, offset, order, dir}",
+)
+_ATTRIBUTES = Param(
+    "attributes",
+    fits=_is_list,
+    parse=_attribute_names,
+    schema={"type": "array", "items": {"type": "string"}},
+)
+_CUSTOMER_ID = id_param("customerId")
 _CUSTOMER_DATA = Param("customerData", required=True, schema={"type": "object"})
 _ENTITY_SCHEMA = {"type": "object", "properties": {k: {} for k, _ in _ENTITY_FIELDS}}
 
-
-def _method(
-    name: str,
-    acl: str,
-    title: str,
-    handler: Any,
-    *params: Param,
-    writes: bool,
-    result: dict[str, Any],
-) -> ResourceMethod:
-    return ResourceMethod(RESOURCE, name, acl, title, title, params, handler, writes, result)
-
-
 METHODS = (
-    _method(
-        "list",
-        "customer/info",
-        "Retrieve the list of customers",
-        list_customers,
-        _FILTERS,
-        _STORE,
-        Param(
-            "options",
-            fits=_is_object,
-            schema={"type": "object"},
-            description="{limit, offset, order, dir}",
-        ),
+    ResourceMethod(
+        resource=RESOURCE,
+        name="list",
+        acl="customer/info",
+        title="Retrieve the list of customers",
+        handler=list_customers,
+        params=(_FILTERS, _STORE, _OPTIONS),
         writes=False,
-        result={"type": "array", "items": _ENTITY_SCHEMA},
+        result_schema={"type": "array", "items": _ENTITY_SCHEMA},
     ),
-    _method(
-        "count",
-        "customer/info",
-        "Count the customers that match filters",
-        count_customers,
-        _FILTERS,
-        _STORE,
+    ResourceMethod(
+        resource=RESOURCE,
+        name="count",
+        acl="customer/info",
+        title="Count the customers that match filters",
+        handler=count_customers,
+        params=(_FILTERS, _STORE),
         writes=False,
-        result={"type": "integer"},
+        result_schema={"type": "integer"},
     ),
-    _method(
-        "info",
-        "customer/info",
-        "Retrieve the customer data",
-        info,
-        _CUSTOMER_ID,
-        Param(
-            "attributes",
-            fits=_is_list,
-            parse=_attribute_names,
-            schema={"type": "array", "items": {"type": "string"}},
-        ),
-        _STORE,
+    ResourceMethod(
+        resource=RESOURCE,
+        name="info",
+        acl="customer/info",
+        title="Retrieve the customer data",
+        handler=info,
+        params=(_CUSTOMER_ID, _ATTRIBUTES, _STORE),
         writes=False,
-        result=_ENTITY_SCHEMA,
+        result_schema=_ENTITY_SCHEMA,
     ),
-    _method(
-        "create",
-        "customer/create",
-        "Create a new customer",
-        create,
-        _CUSTOMER_DATA,
-        _STORE,
+    ResourceMethod(
+        resource=RESOURCE,
+        name="create",
+        acl="customer/create",
+        title="Create a new customer",
+        handler=create,
+        params=(_CUSTOMER_DATA, _STORE),
         writes=True,
-        result={"type": "integer"},
+        result_schema={"type": "integer"},
     ),
-    _method(
-        "update",
-        "customer/update",
-        "Update the customer data",
-        update,
-        _CUSTOMER_ID,
-        _CUSTOMER_DATA,
-        _STORE,
+    ResourceMethod(
+        resource=RESOURCE,
+        name="update",
+        acl="customer/update",
+        title="Update the customer data",
+        handler=update,
+        params=(_CUSTOMER_ID, _CUSTOMER_DATA, _STORE),
         writes=True,
-        result={"type": "boolean"},
+        result_schema={"type": "boolean"},
     ),
-    _method(
-        "delete",
-        "customer/delete",
-        "Delete a customer",
-        delete,
-        _CUSTOMER_ID,
+    ResourceMethod(
+        resource=RESOURCE,
+        name="delete",
+        acl="customer/delete",
+        title="Delete a customer",
+        handler=delete,
+        params=(_CUSTOMER_ID,),
         writes=True,
-        result={"type": "boolean"},
+        result_schema={"type": "boolean"},
     ),
 )

@@ -29,7 +29,6 @@ METHODS = (
         acl="customer",
         title="Retrieve customer groups",
         description="The customer groups, in id order.",
-        params=(),
         handler=list_groups,
         writes=False,
         result_schema={

@@ -1,0 +1,228 @@
+"""Resource ``customer_address``: a customer's addresses, and which are its defaults.
+
+The defaults live on the customer row (``default_billing``, ``default_shipping``) and point at
+addresses through foreign keys that PostgreSQL clears when the address goes, so they can
+never dangle; ``is_default_*`` in an entity is derived from them.
+"""
+
+from typing import Any
+
+import orjson
+
+from gateway.faults import FaultError
+from gateway.resources.address_data import AddressChange, parse_address_data
+from gateway.resources.base import (
+    CallContext,
+    Param,
+    Resource,
+    ResourceMethod,
+    id_param,
+    json_object_sql,
+    utc_text_sql,
+)
+
+__all__ = ["METHODS", "RESOURCE"]
+
+RESOURCE = Resource(
+    "customer_address", "Customer Address API", "Create, retrieve, update and delete addresses."
+)
+NAME = RESOURCE.name
+
+# Stored columns an address entity shows as they are (street is one text, lines joined by LF).
+_COLUMNS = (
+    "increment_id",
+    "city",
+    "company",
+    "country_id",
+    "fax",
+    "firstname",
+    "lastname",
+    "middlename",
+    "postcode",
+    "prefix",
+    "region",
+    "region_id",
+    "street",
+    "suffix",
+    "telephone",
+    "vat_id",
+    "vat_is_valid",
+    "vat_request_id",
+    "vat_request_date",
+    "vat_request_success",
+)
+_ENTITY = json_object_sql(
+    (
+        ("customer_address_id", "a.address_id"),
+        ("created_at", utc_text_sql("a.created_at")),
+        ("updated_at", utc_text_sql("a.updated_at")),
+        *((column, f"a.{column}") for column in _COLUMNS),
+        ("is_default_billing", "coalesce(c.default_billing = a.address_id, false)"),
+        ("is_default_shipping", "coalesce(c.default_shipping = a.address_id, false)"),
+        ("customer_id", "a.customer_id"),
+    )
+)
+
+_INFO_SQL = f"""
+SELECT {_ENTITY} FROM customer_address a JOIN customer c USING (customer_id)
+WHERE a.address_id = $1
+"""
+# One round trip tells "no such customer" (no row) from "no addresses" ('[]').
+_LIST_SQL = f"""
+SELECT (SELECT coalesce(json_agg({_ENTITY}::json ORDER BY a.address_id), '[]')::text
+        FROM customer_address a WHERE a.customer_id = c.customer_id)
+FROM customer c WHERE c.customer_id = $1
+"""
+_LOCK_CUSTOMER_SQL = "SELECT 1 FROM customer WHERE customer_id = $1 FOR UPDATE"
+_CURRENT_SQL = f"""
+SELECT a.customer_id, {", ".join(f"a.{column}" for column in _COLUMNS)}
+FROM customer_address a WHERE a.address_id = $1 FOR UPDATE
+"""
+_INSERT_SQL = "INSERT INTO customer_address (customer_id, {columns}) VALUES ($1, {values})"
+_UPDATE_SQL = """
+UPDATE customer_address SET {assignments}, updated_at = now() WHERE address_id = $1
+"""
+# $3/$4: true sets the default to this address, false clears it if it was this one, null
+# leaves it as it is.
+_DEFAULTS_SQL = """
+UPDATE customer SET
+    default_billing = CASE WHEN $3::boolean THEN $2
+                           WHEN NOT $3::boolean AND default_billing = $2 THEN NULL
+                           ELSE default_billing END,
+    default_shipping = CASE WHEN $4::boolean THEN $2
+                            WHEN NOT $4::boolean AND default_shipping = $2 THEN NULL
+                            ELSE default_shipping END,
+    updated_at = now()
+WHERE customer_id = $1
+"""
+_DELETE_SQL = "DELETE FROM customer_address WHERE address_id = $1"
+
+
+def _fault(name: str) -> FaultError:
+    return FaultError(NAME, name)
+
+
+async def list_addresses(ctx: CallContext, customer_id: int) -> Any:
+    text = await ctx.connection.fetchrow(_LIST_SQL, customer_id)
+    if text is None:
+        raise _fault("customer_not_exists")
+    return orjson.Fragment(text[0])
+
+
+async def info(ctx: CallContext, address_id: int) -> Any:
+    text = await ctx.connection.fetchval(_INFO_SQL, address_id)
+    if text is None:
+        raise _fault("address_not_exists")
+    return orjson.Fragment(text)
+
+
+async def _apply_defaults(
+    ctx: CallContext, customer_id: int, address_id: int, change: AddressChange
+) -> None:
+    if change.defaults:
+        await ctx.connection.execute(
+            _DEFAULTS_SQL,
+            customer_id,
+            address_id,
+            change.defaults.get("is_default_billing"),
+            change.defaults.get("is_default_shipping"),
+        )
+
+
+async def create(ctx: CallContext, customer_id: int, address_data: Any) -> int:
+    # Locking the customer serialises its default changes and keeps it from going meanwhile.
+    if await ctx.connection.fetchval(_LOCK_CUSTOMER_SQL, customer_id) is None:
+        raise _fault("customer_not_exists")
+    change = parse_address_data(address_data)
+    names = list(change.columns)
+    sql = (
+        _INSERT_SQL.format(
+            columns=", ".join(names), values=", ".join(f"${i}" for i in range(2, len(names) + 2))
+        )
+        + " RETURNING address_id"
+    )
+    address_id: int = await ctx.connection.fetchval(sql, customer_id, *change.columns.values())
+    await _apply_defaults(ctx, customer_id, address_id, change)
+    return address_id
+
+
+async def update(ctx: CallContext, address_id: int, address_data: Any) -> bool:
+    current = await ctx.connection.fetchrow(_CURRENT_SQL, address_id)
+    if current is None:
+        raise _fault("address_not_exists")
+    stored = dict(current)
+    customer_id = stored.pop("customer_id")
+    change = parse_address_data(address_data, stored)
+    changed = {k: v for k, v in change.columns.items() if v != stored.get(k)}
+    if changed:
+        assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(changed, start=2))
+        await ctx.connection.execute(
+            _UPDATE_SQL.format(assignments=assignments), address_id, *changed.values()
+        )
+    await _apply_defaults(ctx, customer_id, address_id, change)
+    return True
+
+
+async def delete(ctx: CallContext, address_id: int) -> bool:
+    if await ctx.connection.execute(_DELETE_SQL, address_id) == "DELETE 0":
+        raise _fault("address_not_exists")
+    return True
+
+
+_CUSTOMER_ID = id_param("customerId")
+_ADDRESS_ID = id_param("addressId")
+_ADDRESS_DATA = Param("addressData", required=True, schema={"type": "object"})
+_ENTITY_SCHEMA: dict[str, Any] = {"type": "object"}
+
+METHODS = (
+    ResourceMethod(
+        resource=RESOURCE,
+        name="list",
+        acl="customer/address/info",
+        title="Retrieve the customer's addresses",
+        handler=list_addresses,
+        params=(_CUSTOMER_ID,),
+        writes=False,
+        result_schema={"type": "array", "items": _ENTITY_SCHEMA},
+    ),
+    ResourceMethod(
+        resource=RESOURCE,
+        name="info",
+        acl="customer/address/info",
+        title="Retrieve an address",
+        handler=info,
+        params=(_ADDRESS_ID,),
+        writes=False,
+        result_schema=_ENTITY_SCHEMA,
+    ),
+    ResourceMethod(
+        resource=RESOURCE,
+        name="create",
+        acl="customer/address/create",
+        title="Create an address for a customer",
+        handler=create,
+        params=(_CUSTOMER_ID, _ADDRESS_DATA),
+        writes=True,
+        result_schema={"type": "integer"},
+    ),
+    ResourceMethod(
+        resource=RESOURCE,
+        name="update",
+        acl="customer/address/update",
+        title="Update an address",
+        handler=update,
+        params=(_ADDRESS_ID, _ADDRESS_DATA),
+        writes=True,
+        result_schema={"type": "boolean"},
+    ),
+    ResourceMethod(
+        resource=RESOURCE,
+        name="delete",
+        acl="customer/address/delete",
+        title="Delete an address",
+        handler=delete,
+        params=(_ADDRESS_ID,),
+        writes=True,
+        result_schema={"type": "boolean"},
+    ),
+)
