@@ -31,7 +31,7 @@ from gateway.resources import METHODS, RESOURCES
 from gateway.resources.base import CallContext, ResourceMethod, bind_args
 from gateway.settings import Settings
 
-__all__ = ["METHODS_BY_NAME", "RequestContext", "Services"]
+__all__ = ["METHODS_BY_NAME", "RequestContext", "Services", "principal_for", "run_call"]
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
     return (username, api_key) if colon else None
 
 
-async def _principal(ctx: RequestContext, session_id: Any) -> Principal:
+async def principal_for(ctx: RequestContext, session_id: Any) -> Principal:
     """Who the call runs as: the session's user, or the HTTP Basic user for a null session."""
     if session_id is None:
         credentials = _basic_credentials(ctx.authorization)
@@ -201,7 +201,7 @@ def _resolve_path(principal: Principal, api_path: Any) -> ResourceMethod:
     return method
 
 
-async def _run(ctx: RequestContext, principal: Principal, api_path: Any, args: Any) -> Any:
+async def run_call(ctx: RequestContext, principal: Principal, api_path: Any, args: Any) -> Any:
     """Run one resource method in its own transaction (a savepoint inside an atomic batch)."""
     entry: dict[str, Any] = {"api_path": api_path if isinstance(api_path, str) else None}
     ctx.calls.append(entry)
@@ -239,8 +239,8 @@ async def login(ctx: RequestContext, username: Any, api_key: Any) -> str:
 
 @_rpc_method("call")
 async def call(ctx: RequestContext, session_id: Any, api_path: Any, args: Any = None) -> Any:
-    principal = await _principal(ctx, session_id)
-    return await _run(ctx, principal, api_path, args)
+    principal = await principal_for(ctx, session_id)
+    return await run_call(ctx, principal, api_path, args)
 
 
 @_rpc_method("multiCall")
@@ -252,7 +252,7 @@ async def multi_call(
     if options is not None and not isinstance(options, dict):
         raise _invalid_params("options must be an object")
     options = options or {}
-    principal = await _principal(ctx, session_id)
+    principal = await principal_for(ctx, session_id)
     if options.get("atomic"):
         connection = await ctx.connection()
         results: list[Any] = []
@@ -284,7 +284,7 @@ async def _run_calls(
             if not isinstance(entry, list) or not entry or len(entry) > 2:
                 raise FaultError(GLOBAL, "resource_path_invalid")
             results.append(
-                await _run(ctx, principal, entry[0], entry[1] if len(entry) > 1 else None)
+                await run_call(ctx, principal, entry[0], entry[1] if len(entry) > 1 else None)
             )
         except FaultError as error:
             results.append(multicall_slot(error))
@@ -301,7 +301,7 @@ async def end_session(ctx: RequestContext, session_id: Any) -> bool:
 
 @_rpc_method("resources")
 async def list_resources(ctx: RequestContext, session_id: Any) -> list[dict[str, Any]]:
-    principal = await _principal(ctx, session_id)
+    principal = await principal_for(ctx, session_id)
     listing = []
     for resource in RESOURCES:
         methods = [
@@ -336,7 +336,7 @@ def _fault_list(resource: str) -> list[dict[str, Any]]:
 async def resource_faults(
     ctx: RequestContext, session_id: Any, resource_name: Any
 ) -> list[dict[str, Any]]:
-    principal = await _principal(ctx, session_id)
+    principal = await principal_for(ctx, session_id)
     resource = next((r for r in RESOURCES if r.name == resource_name), None)
     if resource is None:
         raise FaultError(GLOBAL, "resource_path_invalid")
@@ -349,7 +349,7 @@ async def resource_faults(
 
 @_rpc_method("globalFaults")
 async def global_faults(ctx: RequestContext, session_id: Any) -> list[dict[str, Any]]:
-    await _principal(ctx, session_id)
+    await principal_for(ctx, session_id)
     return _fault_list(GLOBAL)
 
 
@@ -362,8 +362,8 @@ def _shortcut(api_path: str) -> Callable[..., Awaitable[Result]]:
     ) -> Any:
         if args and kwargs:
             raise _invalid_params("give the arguments by position or by name, not both")
-        principal = await _principal(ctx, session_id)
-        return await _run(ctx, principal, api_path, kwargs if kwargs else list(args))
+        principal = await principal_for(ctx, session_id)
+        return await run_call(ctx, principal, api_path, kwargs if kwargs else list(args))
 
     shortcut.__name__ = api_path.replace(".", "_")
     return shortcut

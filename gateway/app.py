@@ -6,25 +6,21 @@ long list as it is produced) and logs one line. It knows nothing of customers.
 
 import asyncio
 import contextlib
-import logging
-import time
-import uuid
 from collections.abc import AsyncIterator, Callable
 
 import asyncpg
 from aiohttp import web
 
-from gateway.api import METHODS_BY_NAME, RequestContext, Services
+from gateway import rest
+from gateway.api import METHODS_BY_NAME, Services
 from gateway.auth.passwords import SecretHasher
 from gateway.database import create_pool, database_url, upgrade
+from gateway.exchange import SERVICES, exchange
 from gateway.jsonrpc import JsonStream, Part, encode, handle
 from gateway.settings import Settings
 
 __all__ = ["SERVICES", "create_app"]
 
-access_log = logging.getLogger("gateway.access")
-
-SERVICES = web.AppKey("services", Services)
 
 _JSON = "application/json"
 
@@ -37,6 +33,7 @@ def create_app(settings: Settings, pool: asyncpg.Pool | None = None) -> web.Appl
     app.router.add_post("/api/jsonrpc/", jsonrpc_endpoint)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    rest.add_routes(app)
     return app
 
 
@@ -79,20 +76,12 @@ def _lifetime(
 
 
 async def jsonrpc_endpoint(request: web.Request) -> web.StreamResponse:
-    services = request.app[SERVICES]
-    started = time.perf_counter()
-    ctx = RequestContext(
-        services,
-        request_id=uuid.uuid4().hex,
-        client_address=request.remote,
-        authorization=request.headers.get("Authorization"),
-    )
-    status = 200
-    try:
+    async with exchange(request) as current:
+        ctx = current.context
         try:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
-            status = 413
+            current.status = 413
             too_large = {
                 "jsonrpc": "2.0",
                 "error": {"code": -32600, "message": "Request body too large"},
@@ -103,25 +92,13 @@ async def jsonrpc_endpoint(request: web.Request) -> web.StreamResponse:
             body,
             METHODS_BY_NAME,
             ctx,
-            max_batch=services.settings.max_batch,
+            max_batch=ctx.services.settings.max_batch,
             request_id_of_log=ctx.request_id,
         )
         if parts is None:
-            status = 204
+            current.status = 204
             return web.Response(status=204)
         return await _respond(request, parts)
-    finally:
-        await ctx.release()
-        access_log.info(
-            "request",
-            extra={
-                "request_id": ctx.request_id,
-                "path": request.path,
-                "status": status,
-                "calls": ctx.calls,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-            },
-        )
 
 
 async def _respond(request: web.Request, parts: list[Part]) -> web.StreamResponse:

@@ -18,6 +18,7 @@ __all__ = [
     "faults_of",
     "lookup",
     "multicall_slot",
+    "rest_status",
     "rpc_error",
 ]
 
@@ -116,3 +117,23 @@ def multicall_slot(error: FaultError) -> dict[str, Any]:
         "faultMessage": error.message,
         "fault": error.fault.name,
     }
+
+
+# REST answers with an HTTP status; every fault not named here is the client's data: 400.
+_HTTP_STATUS = {
+    "unknown": 500,
+    "internal": 500,
+    "access_denied": 403,
+    "resource_path_invalid": 404,
+    "resource_path_not_callable": 405,
+    "session_expired": 401,
+    "customer_exists": 409,
+    "customer_not_exists": 404,
+    "address_not_exists": 404,
+    "not_deleted": 500,
+}
+
+
+def rest_status(error: FaultError) -> int:
+    """The HTTP status of a fault in a REST answer."""
+    return _HTTP_STATUS.get(error.fault.name, 400)
