@@ -70,6 +70,10 @@ class Api:
         async with self.pool.acquire() as connection:
             return list(await connection.fetch(sql, *args))
 
+    async def execute(self, sql: str) -> None:
+        async with self.pool.acquire() as connection:
+            await connection.execute(sql)
+
     async def fetchval(self, sql: str, *args: Any) -> Any:
         async with self.pool.acquire() as connection:
             return await connection.fetchval(sql, *args)

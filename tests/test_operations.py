@@ -178,3 +178,46 @@ def test_two_servers_starting_together_both_come_up(fresh_database: Fresh) -> No
         outputs = [server.communicate(timeout=30)[0] for server in servers]
     # Exactly one of them created the first user and showed its key.
     assert sum("shown only this once" in out for out in outputs) == 1
+
+
+def test_workers_share_one_port_and_stop_together(fresh_database: Fresh) -> None:
+    url = fresh_database()
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "serve", "--port", str(port), "--workers", "2"],
+        env={**os.environ, "DATABASE_URL": url},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_ready(port, server)
+        key = ""
+        deadline = time.monotonic() + 10
+        while not key and time.monotonic() < deadline:
+            # The key line is printed before the workers start.
+            line = server.stdout.readline() if server.stdout else ""
+            if "shown only this once" in line:
+                key = line.rsplit(" ", 1)[-1].strip()
+        session = _post(
+            port, {"jsonrpc": "2.0", "method": "login", "params": ["admin", key], "id": 1}
+        )
+        for n in range(20):
+            answer = _post(
+                port,
+                {
+                    "jsonrpc": "2.0",
+                    "method": "call",
+                    "id": n,
+                    "params": [session["result"], "customer_group.list"],
+                },
+            )
+            assert len(answer["result"]) == 4
+        workers = subprocess.run(
+            ["pgrep", "-P", str(server.pid)], capture_output=True, text=True, check=False
+        ).stdout.split()
+        assert len(workers) == 2
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+    assert server.returncode == 0

@@ -1,0 +1,108 @@
+"""What a client sees when the database itself refuses: internal faults that show only a
+request id, REST's 500, and not_deleted."""
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from gateway.app import create_app
+from gateway.auth import users
+from gateway.database import create_pool
+from gateway.settings import Settings
+from tests.helpers import Api, fault_name
+
+
+@pytest.fixture
+async def own_api(
+    fresh_database: Callable[[], str], aiohttp_client: Any, test_key_hash: str
+) -> AsyncIterator[Api]:
+    """An application on a database of its own, which a test may break."""
+    url = fresh_database()
+    settings = Settings(database_url=url, migrate_on_start=False, login_slowdown=0)
+    pool = await create_pool(settings, url, min_size=1)
+    async with pool.acquire() as connection:
+        await users.add_user(connection, "admin", test_key_hash, ["all"])
+    client: TestClient[Any, Any] = await aiohttp_client(create_app(settings, pool))
+    yield Api(client, pool, test_key_hash, "test-api-key-0123456789")
+    await pool.close()
+
+
+async def test_an_internal_error_shows_only_a_request_id(
+    own_api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    sid = await own_api.login("admin")
+    await own_api.execute("DROP TABLE customer_group CASCADE")
+    with caplog.at_level(logging.ERROR):
+        error = await own_api.fault(sid, "customer_group.list")
+    assert (error["code"], error["message"]) == (1, "Internal Error. Please see log for details.")
+    assert set(error["data"]) == {"fault", "resource", "request_id"}
+    assert "customer_group" not in str(error) and "SELECT" not in str(error)
+    logged = [
+        r for r in caplog.records if getattr(r, "request_id", None) == error["data"]["request_id"]
+    ]
+    assert logged and logged[0].exc_info is not None
+
+
+async def test_internal_error_in_rest_is_500(own_api: Api) -> None:
+    sid = await own_api.login("admin")
+    await own_api.execute("DROP TABLE customer CASCADE")
+    response = await own_api.client.get(
+        "/api/rest/customers",
+        headers={"Authorization": f"Bearer {sid}", "Accept": "application/json"},
+    )
+    assert response.status == 500
+    body = await response.json()
+    assert body == {
+        "messages": {
+            "error": [{"code": 500, "message": "Internal Error. Please see log for details."}]
+        }
+    }
+
+
+async def test_a_delete_the_database_refuses_is_not_deleted(own_api: Api) -> None:
+    sid = await own_api.login("admin")
+    customer_id = await own_api.call(
+        sid,
+        "customer.create",
+        [{"email": "o@x.com", "firstname": "O", "lastname": "P", "website_id": 1}],
+    )
+    # Another application's table pointing at customers, as a shop's orders would.
+    await own_api.execute(
+        "CREATE TABLE sales_order (customer_id integer REFERENCES customer);"
+        "INSERT INTO sales_order VALUES (1)"
+    )
+    error = await own_api.fault(sid, "customer.delete", customer_id)
+    assert (error["code"], fault_name(error)) == (103, "not_deleted")
+    assert await own_api.fetchval("SELECT count(*) FROM customer") == 1
+
+
+async def test_requests_are_logged_once_without_secrets(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    await api.add_user("admin", ["all"])
+    with caplog.at_level(logging.INFO):
+        sid = await api.login("admin")
+        await api.call(
+            sid,
+            "customer.create",
+            [
+                {
+                    "email": "l@x.com",
+                    "firstname": "L",
+                    "lastname": "M",
+                    "website_id": 1,
+                    "password": "hunter2-secret",
+                }
+            ],
+        )
+        await api.error("login", ["admin", "wrong-key-value"])
+    access = [r for r in caplog.records if r.name == "gateway.access"]
+    assert len(access) == 3
+    assert access[1].calls == [{"method": "call"}, {"api_path": "customer.create"}]  # type: ignore[attr-defined]
+    assert all(len(r.request_id) == 32 and r.duration_ms >= 0 for r in access)  # type: ignore[attr-defined]
+    everything = " ".join(str(r.__dict__) for r in caplog.records)
+    for secret in (api.key, sid, "hunter2-secret", "wrong-key-value"):
+        assert secret not in everything
