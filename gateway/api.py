@@ -353,6 +353,13 @@ async def global_faults(ctx: RequestContext, session_id: Any) -> list[dict[str, 
     return _fault_list(GLOBAL)
 
 
+@_rpc_method("rpc.discover")
+async def discover(ctx: RequestContext) -> dict[str, Any]:
+    from gateway.openrpc import openrpc_document  # it reads this module's method table
+
+    return openrpc_document()
+
+
 def _shortcut(api_path: str) -> Callable[..., Awaitable[Result]]:
     """``{"method": "customer.info", "params": [SID, 5]}`` means
     ``call(SID, "customer.info", [5])``."""

@@ -11,12 +11,14 @@ from collections.abc import AsyncIterator, Callable
 import asyncpg
 from aiohttp import web
 
-from gateway import rest
+from gateway import operations, pages, rest
 from gateway.api import METHODS_BY_NAME, Services
 from gateway.auth.passwords import SecretHasher
+from gateway.cors import enable_cors
 from gateway.database import create_pool, database_url, upgrade
-from gateway.exchange import SERVICES, exchange
+from gateway.exchange import METRICS, SERVICES, exchange
 from gateway.jsonrpc import JsonStream, Part, encode, handle
+from gateway.metrics import Metrics
 from gateway.settings import Settings
 
 __all__ = ["SERVICES", "create_app"]
@@ -31,27 +33,13 @@ def create_app(settings: Settings, pool: asyncpg.Pool | None = None) -> web.Appl
     app.cleanup_ctx.append(_lifetime(settings, pool))
     app.router.add_post("/api/jsonrpc", jsonrpc_endpoint)
     app.router.add_post("/api/jsonrpc/", jsonrpc_endpoint)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
     rest.add_routes(app)
+    operations.add_routes(app)
+    pages.add_routes(app)
+    app[METRICS] = Metrics()
+    # Last: CORS attaches itself to every route there is.
+    enable_cors(app, settings.cors_origins)
     return app
-
-
-async def healthz(request: web.Request) -> web.Response:
-    """The process is alive and serving HTTP."""
-    return web.json_response({"status": "ok"})
-
-
-async def readyz(request: web.Request) -> web.Response:
-    """The database answers; 503 while it does not."""
-    pool = request.app[SERVICES].pool
-    try:
-        async with asyncio.timeout(2):
-            async with pool.acquire() as connection:
-                await connection.fetchval("SELECT 1")
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
-        return web.json_response({"status": "database unavailable"}, status=503)
-    return web.json_response({"status": "ok"})
 
 
 def _lifetime(
@@ -76,7 +64,7 @@ def _lifetime(
 
 
 async def jsonrpc_endpoint(request: web.Request) -> web.StreamResponse:
-    async with exchange(request) as current:
+    async with exchange(request, "jsonrpc") as current:
         ctx = current.context
         try:
             body = await request.read()

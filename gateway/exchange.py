@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from gateway.api import RequestContext, Services
+from gateway.metrics import Metrics
 
-__all__ = ["SERVICES", "Exchange", "exchange"]
+__all__ = ["METRICS", "SERVICES", "Exchange", "exchange"]
 
 access_log = logging.getLogger("gateway.access")
 
 SERVICES = web.AppKey("services", Services)
+METRICS = web.AppKey("metrics", Metrics)
 
 
 @dataclass(slots=True)
@@ -27,7 +29,7 @@ class Exchange:
 
 
 @asynccontextmanager
-async def exchange(request: web.Request) -> AsyncIterator[Exchange]:
+async def exchange(request: web.Request, endpoint: str) -> AsyncIterator[Exchange]:
     context = RequestContext(
         request.app[SERVICES],
         request_id=uuid.uuid4().hex,
@@ -39,6 +41,8 @@ async def exchange(request: web.Request) -> AsyncIterator[Exchange]:
         yield current
     finally:
         await context.release()
+        seconds = time.perf_counter() - current.started
+        request.app[METRICS].observe(endpoint, current.status, seconds, context.calls)
         access_log.info(
             "request",
             extra={
@@ -47,6 +51,6 @@ async def exchange(request: web.Request) -> AsyncIterator[Exchange]:
                 "path": request.path,
                 "status": current.status,
                 "calls": context.calls,
-                "duration_ms": round((time.perf_counter() - current.started) * 1000, 3),
+                "duration_ms": round(seconds * 1000, 3),
             },
         )

@@ -58,9 +58,15 @@ class RestError(Exception):
         self.message = message
 
 
+# Every verb a client may try is routed here, so that the ones not allowed get a REST 405
+# rather than aiohttp's plain one (and CORS can be set per route).
+_ROUTED_VERBS = ("GET", "POST", "PUT", "DELETE", "PATCH")
+
+
 def add_routes(app: web.Application) -> None:
-    app.router.add_route("*", COLLECTION, collection)
-    app.router.add_route("*", COLLECTION + "/{customer_id}", item)
+    for verb in _ROUTED_VERBS:
+        app.router.add_route(verb, COLLECTION, collection)
+        app.router.add_route(verb, COLLECTION + "/{customer_id}", item)
 
 
 async def collection(request: web.Request) -> web.Response:
@@ -84,7 +90,7 @@ async def _serve(
     request: web.Request, verbs: dict[str, Verb], customer_id: str | None
 ) -> web.Response:
     as_json = _wants_json(request)
-    async with exchange(request) as current:
+    async with exchange(request, "rest") as current:
         ctx = current.context
         try:
             verb = verbs.get(request.method)

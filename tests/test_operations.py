@@ -3,6 +3,7 @@
 import asyncio
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import asyncpg
@@ -220,4 +222,33 @@ def test_workers_share_one_port_and_stop_together(fresh_database: Fresh) -> None
     finally:
         server.terminate()
         server.communicate(timeout=30)
+    assert server.returncode == 0
+
+
+def test_shutdown_finishes_requests_in_flight(fresh_database: Fresh) -> None:
+    url = fresh_database()
+    port = _free_port()
+    # Each failed login is answered after GATEWAY_LOGIN_SLOWDOWN seconds: a slow request.
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "serve", "--port", str(port)],
+        env={**os.environ, "DATABASE_URL": url, "GATEWAY_LOGIN_SLOWDOWN": "2"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_ready(port, server)
+        with ThreadPoolExecutor(1) as thread:
+            slow = thread.submit(
+                _post, port, {"jsonrpc": "2.0", "method": "login", "params": ["a", "b"], "id": 1}
+            )
+            time.sleep(0.8)
+            server.send_signal(signal.SIGTERM)
+            answer = slow.result(timeout=30)
+        assert answer["error"]["data"]["fault"] == "access_denied"
+        server.communicate(timeout=30)  # it stops by itself once the answer is out
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.communicate()
     assert server.returncode == 0

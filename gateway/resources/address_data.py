@@ -14,7 +14,7 @@ from gateway.faults import FaultError
 from gateway.resources.directory import directory
 from gateway.resources.fields import Flag, LongText, Text, details_of
 
-__all__ = ["AddressChange", "parse_address_data"]
+__all__ = ["AddressChange", "AddressFields", "parse_address_data"]
 
 RESOURCE = "customer_address"
 

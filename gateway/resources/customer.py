@@ -21,7 +21,7 @@ from gateway.resources.base import (
     json_object_sql,
     utc_text_sql,
 )
-from gateway.resources.customer_data import parse_customer_data
+from gateway.resources.customer_data import CustomerData, parse_customer_data
 from gateway.resources.filters import Column, FilterError, ListQuery, compile_list_query
 from gateway.resources.stores import Store, find_store, first_store_of, website_exists
 from gateway.streaming import JsonStream
@@ -381,7 +381,7 @@ _ATTRIBUTES = Param(
     schema={"type": "array", "items": {"type": "string"}},
 )
 _CUSTOMER_ID = id_param("customerId")
-_CUSTOMER_DATA = Param("customerData", required=True, schema={"type": "object"})
+_CUSTOMER_DATA = Param("customerData", required=True, schema=CustomerData.model_json_schema())
 _ENTITY_SCHEMA = {"type": "object", "properties": {k: {} for k, _ in _ENTITY_FIELDS}}
 
 METHODS = (

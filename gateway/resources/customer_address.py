@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from gateway.faults import FaultError
-from gateway.resources.address_data import AddressChange, parse_address_data
+from gateway.resources.address_data import AddressChange, AddressFields, parse_address_data
 from gateway.resources.base import (
     CallContext,
     Param,
@@ -171,7 +171,7 @@ async def delete(ctx: CallContext, address_id: int) -> bool:
 
 _CUSTOMER_ID = id_param("customerId")
 _ADDRESS_ID = id_param("addressId")
-_ADDRESS_DATA = Param("addressData", required=True, schema={"type": "object"})
+_ADDRESS_DATA = Param("addressData", required=True, schema=AddressFields.model_json_schema())
 _ENTITY_SCHEMA: dict[str, Any] = {"type": "object"}
 
 METHODS = (

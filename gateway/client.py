@@ -1,0 +1,156 @@
+"""An async client for bots and scripts.
+
+    async with GatewayClient("http://127.0.0.1:8080", "bot", api_key) as gw:
+        customer = await gw.call("customer.info", 5)
+        async for customer in gw.iter_customers({"group_id": 1}, page_size=500):
+            ...
+
+It logs in on entering and ends its session on leaving; when a session has expired it logs in
+again once and repeats the call. Every fault is raised as ``GatewayFault``.
+"""
+
+import itertools
+from collections.abc import AsyncIterator, Sequence
+from types import TracebackType
+from typing import Any, Self
+
+import aiohttp
+
+__all__ = ["GatewayClient", "GatewayFault"]
+
+_SESSION_EXPIRED = 5
+
+
+class GatewayFault(Exception):
+    """A fault the gateway answered: its code, stable name, message and details."""
+
+    def __init__(self, error: dict[str, Any]) -> None:
+        self.code: int = error.get("code", 0)
+        self.message: str = error.get("message", "")
+        data = error.get("data")
+        self.data: dict[str, Any] = data if isinstance(data, dict) else {}
+        self.fault: str | None = self.data.get("fault")
+        self.details: list[dict[str, str]] = self.data.get("details") or []
+        super().__init__(f"{self.code} {self.fault or ''}: {self.message}".strip())
+
+
+class GatewayClient:
+    def __init__(
+        self,
+        url: str,
+        username: str,
+        api_key: str,
+        *,
+        http: aiohttp.ClientSession | None = None,
+        timeout: float = 60,
+    ) -> None:
+        self.endpoint = url.rstrip("/") + "/api/jsonrpc"
+        self._credentials = (username, api_key)
+        self._http = http
+        self._owns_http = http is None
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._ids = itertools.count(1)
+        self.session_id: str | None = None
+
+    async def __aenter__(self) -> Self:
+        if self._http is None:
+            self._http = aiohttp.ClientSession(timeout=self._timeout)
+        try:
+            await self.login()
+        except BaseException:
+            # No __aexit__ follows a failed __aenter__: close what was opened here.
+            if self._owns_http:
+                await self._http.close()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        try:
+            if self.session_id is not None:
+                await self._rpc("endSession", [self.session_id])
+        except (GatewayFault, aiohttp.ClientError):
+            pass  # the session expires by itself
+        finally:
+            if self._owns_http and self._http is not None:
+                await self._http.close()
+
+    async def login(self) -> str:
+        session_id: str = await self._rpc("login", list(self._credentials))
+        self.session_id = session_id
+        return session_id
+
+    async def call(self, api_path: str, *args: Any) -> Any:
+        """The resource method's result for positional arguments: ``call("customer.info", 5)``."""
+        return await self._with_session("call", lambda sid: [sid, api_path, list(args)])
+
+    async def call_named(self, api_path: str, **arguments: Any) -> Any:
+        """``call`` with named arguments: ``call_named("customer.info", customerId=5)``."""
+        return await self._with_session("call", lambda sid: [sid, api_path, arguments])
+
+    async def multi_call(
+        self,
+        calls: Sequence[tuple[str, Any]],
+        *,
+        stop_at_fault: bool = False,
+        atomic: bool = False,
+    ) -> list[Any]:
+        """Each ``(api_path, args)`` in one request; faulting calls come back as slots with
+        ``isFault``. ``atomic`` writes all or nothing."""
+        options = {"break": stop_at_fault, "atomic": atomic}
+        entries = [[path, args] for path, args in calls]
+        result: list[Any] = await self._with_session(
+            "multiCall", lambda sid: [sid, entries, options]
+        )
+        return result
+
+    async def iter_customers(
+        self, filters: dict[str, Any] | None = None, page_size: int = 100
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every matching customer, in id order, fetched a page at a time by keyset."""
+        last_id = 0
+        while True:
+            page_filters = {**(filters or {}), "customer_id": _after(filters, last_id)}
+            options = {"order": "customer_id", "limit": page_size}
+            page = await self.call("customer.list", page_filters, None, options)
+            for customer in page:
+                yield customer
+            if len(page) < page_size:
+                return
+            last_id = page[-1]["customer_id"]
+
+    async def _with_session(self, method: str, params: Any) -> Any:
+        """Run with the current session; on ``session_expired`` log in once and run again."""
+        if self.session_id is None:
+            await self.login()
+        try:
+            return await self._rpc(method, params(self.session_id))
+        except GatewayFault as fault:
+            if fault.code != _SESSION_EXPIRED:
+                raise
+        await self.login()
+        return await self._rpc(method, params(self.session_id))
+
+    async def _rpc(self, method: str, params: Any) -> Any:
+        assert self._http is not None, "use the client as 'async with GatewayClient(...)'"
+        request = {"jsonrpc": "2.0", "method": method, "params": params, "id": next(self._ids)}
+        async with self._http.post(self.endpoint, json=request) as response:
+            answer = await response.json(content_type=None)
+        if "error" in answer:
+            raise GatewayFault(answer["error"])
+        return answer["result"]
+
+
+def _after(filters: dict[str, Any] | None, last_id: int) -> dict[str, Any]:
+    """The caller's own customer_id condition, narrowed to ids after ``last_id``."""
+    condition = (filters or {}).get("customer_id")
+    if condition is None:
+        return {"gt": last_id}
+    if not isinstance(condition, dict):
+        condition = {"in": condition if isinstance(condition, list) else [condition]}
+    # Every operator of a condition applies; a "gt" of the caller's own is kept if higher.
+    return {**condition, "gt": max(last_id, int(condition.get("gt", last_id)))}
