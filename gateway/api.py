@@ -29,6 +29,7 @@ from gateway.auth.users import Principal
 from gateway.faults import GLOBAL, FaultError, faults_of, multicall_slot, rpc_error
 from gateway.resources import METHODS, RESOURCES
 from gateway.resources.base import CallContext, ResourceMethod, bind_args
+from gateway.resources.fields import has_control_characters
 from gateway.settings import Settings
 
 __all__ = ["METHODS_BY_NAME", "RequestContext", "Services", "principal_for", "run_call"]
@@ -128,11 +129,14 @@ def _invalid_params(message: str) -> JsonRpcError:
 # --- authentication ---------------------------------------------------------------------------
 
 _DUMMY_HASH: list[str] = []
+_USERNAME_MAX = 255  # api_user.username is varchar(255)
 
 
 async def _authenticate(ctx: RequestContext, username: str, api_key: str) -> Principal:
     """The active user with this name and key, or ``access_denied``; failures are throttled."""
     settings, hasher = ctx.services.settings, ctx.services.hasher
+    if len(username) > _USERNAME_MAX or has_control_characters(username):
+        raise FaultError(GLOBAL, "access_denied")  # no user is named so; spare the database
     connection = await ctx.connection()
     keys = throttle.throttle_keys(username, ctx.client_address)
     retry_after = await throttle.locked_for(connection, keys)

@@ -15,6 +15,7 @@ __all__ = [
     "LongText",
     "Text",
     "details_of",
+    "has_control_characters",
     "parse_date",
     "parse_datetime",
 ]
@@ -25,8 +26,13 @@ TEXT_MAX = 255
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+def has_control_characters(value: str) -> bool:
+    """Control characters other than tab, LF and CR (PostgreSQL refuses NUL outright)."""
+    return _CONTROL.search(value) is not None
+
+
 def _no_control_characters(value: str) -> str:
-    if _CONTROL.search(value):
+    if has_control_characters(value):
         raise ValueError("control characters other than tab, LF and CR are not allowed")
     return value
 

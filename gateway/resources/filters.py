@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from gateway.resources.fields import parse_datetime
+from gateway.resources.fields import has_control_characters, parse_datetime
 
 __all__ = ["Column", "FilterError", "ListQuery", "compile_list_query", "compile_where"]
 
@@ -67,6 +67,8 @@ def _value(column: Column, field: str, value: Any) -> Any:
         if column.kind == "text":
             if isinstance(value, bool) or not isinstance(value, str | int | float):
                 raise ValueError
+            if has_control_characters(str(value)):
+                raise FilterError(f"'{field}': control characters are not allowed")
             return str(value)
         if column.kind == "bool":
             flags = {"1": True, "0": False, "true": True, "false": False}
@@ -98,6 +100,7 @@ def _text_pattern(column: Column, field: str, operand: Any) -> tuple[str, str]:
         raise FilterError(f"'{field}' cannot be matched as text")
     if isinstance(operand, bool) or not isinstance(operand, str | int | float):
         raise FilterError(f"'{field}': the pattern must be text")
+    _check_pattern_text(str(operand), field)
     if column.kind == "text":
         return f"lower({column.sql})", str(operand).lower()
     return column.as_text, str(operand)
@@ -151,6 +154,7 @@ def _condition(column: Column, field: str, op: str, operand: Any, params: _Param
     if op == "regexp":
         if column.kind == "bool" or not isinstance(operand, str):
             raise FilterError(f"'{field}': 'regexp' takes a text pattern")
+        _check_pattern_text(operand, field)
         _check_regexp(operand, field)
         params.patterns.append(operand)
         # Case-insensitive, as MySQL's REGEXP is under Magento's collation.
@@ -177,6 +181,15 @@ def _is_condition(column: Column, field: str, operand: Any) -> str:
     if column.kind == "bool" and isinstance(operand, bool):
         return f"{column.sql} IS {'TRUE' if operand else 'FALSE'}"
     raise FilterError(f"'{field}': 'is' takes null or 'not null'")
+
+
+def _check_pattern_text(pattern: str, field: str) -> None:
+    if has_control_characters(pattern):
+        raise FilterError(f"'{field}': control characters are not allowed")
+    # LIKE's escape character is a backslash; PostgreSQL refuses one with nothing after it.
+    trailing = len(pattern) - len(pattern.rstrip("\\"))
+    if trailing % 2:
+        raise FilterError(f"'{field}': the pattern ends with an escape character")
 
 
 def _check_regexp(pattern: str, field: str) -> None:
