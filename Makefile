@@ -1,4 +1,5 @@
 # The project's one set of commands, used alike by the README, CI and developers.
+SHELL  := /bin/bash
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -6,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # The OpenRPC meta-schema, for the test that validates rpc.discover (npm package, by name).
 META_SCHEMA := $(VENV)/open-rpc-meta-schema-1.14.9.tgz
 
-.PHONY: install run lint test bench browser
+.PHONY: install run lint test chaos bench browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +35,14 @@ browser:
 
 test: lint browser $(META_SCHEMA)
 	$(VENV)/bin/pytest
+
+# Reliability and security figures: races, an outage, a crash, fuzzing, injection, logs.
+CHAOS_TESTS := tests/test_reliability.py tests/test_outage.py tests/test_crash.py \
+	tests/test_hostile_input.py tests/test_log_secrets.py
+chaos: install $(META_SCHEMA)
+	GATEWAY_FUZZ_EXAMPLES=1000 $(VENV)/bin/pytest -s -p no:cacheprovider $(CHAOS_TESTS) \
+		| grep -oE '(races|outage|crash|fuzzing|auth|logs): .*|[0-9]+ (passed|failed).*'; \
+		exit $${PIPESTATUS[0]}
 
 bench: install
 	$(PY) -m bench

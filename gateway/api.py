@@ -37,13 +37,12 @@ __all__ = ["METHODS_BY_NAME", "RequestContext", "Services", "principal_for", "ru
 log = logging.getLogger(__name__)
 
 # Errors that mean "the database is not there right now": a retry later may succeed.
-_RETRYABLE = (
-    asyncpg.PostgresConnectionError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.InterfaceError,
-    ConnectionError,
-    OSError,
+_UNAVAILABLE = (
+    OSError,  # refused, reset, the socket gone
     TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up, terminated
 )
 
 
@@ -75,19 +74,29 @@ class RequestContext:
     async def release(self) -> None:
         if self._connection is not None:
             connection, self._connection = self._connection, None
-            await self.services.pool.release(connection)
+            try:
+                await self.services.pool.release(connection)
+            except (*_UNAVAILABLE, asyncpg.exceptions.InternalClientError) as exc:
+                # A connection broken mid-request: the pool has terminated it already.
+                log.warning("connection dropped", extra={"error": type(exc).__name__})
+
+    def _database_unavailable(self, exc: BaseException) -> bool:
+        # A dropped connection can surface as almost any asyncpg error; a closed one tells.
+        connection = self._connection
+        return isinstance(exc, _UNAVAILABLE) or (connection is not None and connection.is_closed())
 
     def internal_fault(self, exc: BaseException) -> FaultError:
-        """Log an unexpected error with the request id; the client sees only the id."""
-        retryable = isinstance(exc, _RETRYABLE)
-        log.error(
-            "internal error",
-            exc_info=exc,
-            extra={"request_id": self.request_id, "retryable": retryable},
-        )
+        """Log an unexpected error with the request id; the client sees only the id (and, when
+        the database is unavailable, that a retry may succeed)."""
         extra: dict[str, Any] = {"request_id": self.request_id}
-        if retryable:
+        if self._database_unavailable(exc):
             extra["retryable"] = True
+            log.warning(
+                "database unavailable",
+                extra={"request_id": self.request_id, "error": f"{type(exc).__name__}: {exc}"},
+            )
+        else:
+            log.error("internal error", exc_info=exc, extra={"request_id": self.request_id})
         return FaultError(GLOBAL, "internal", **extra)
 
 

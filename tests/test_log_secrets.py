@@ -1,0 +1,164 @@
+"""No key, password, hash or session id appears in any log line: a full run of a real server
+process, at DEBUG level, with its whole log searched afterwards."""
+
+import asyncio
+import base64
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from gateway.auth import users
+from tests.conftest import TEST_KEY
+from tests.test_operations import _free_port, _post, _wait_ready
+
+LEGACY_KEY = "legacy-secret-key-42"
+CUSTOMER_PASSWORD = "customer-pass-123"
+NEW_PASSWORD = "changed-pass-456"
+IMPORTED_HASH = hashlib.md5(b"imported-password").hexdigest()
+WRONG_KEY = "wrong-key-guess-789"
+
+
+def _fetch_secrets(url: str) -> list[str]:
+    async def work() -> list[str]:
+        connection = await asyncpg.connect(url)
+        try:
+            rows = await connection.fetch(
+                "SELECT password_hash AS secret FROM customer WHERE password_hash IS NOT NULL"
+                " UNION ALL SELECT api_key_hash FROM api_user"
+            )
+            return [row["secret"] for row in rows]
+        finally:
+            await connection.close()
+
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, work()).result()
+
+
+def test_no_secret_appears_in_the_log_of_a_full_run(
+    fresh_database: Callable[[], str], test_key_hash: str, tmp_path: Path
+) -> None:
+    url = fresh_database()
+
+    async def prepare() -> None:
+        connection = await asyncpg.connect(url)
+        await users.add_user(connection, "admin", test_key_hash, ["all"])
+        legacy = hashlib.md5(b"salt" + LEGACY_KEY.encode()).hexdigest() + ":salt"
+        await users.add_user(connection, "legacy", legacy, ["customer"])
+        await connection.close()
+
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, prepare()).result()
+    port = _free_port()
+    log = tmp_path / "gateway.log"
+    with log.open("w") as sink:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gateway", "serve", "--port", str(port)],
+            env={
+                **os.environ,
+                "DATABASE_URL": url,
+                "GATEWAY_LOG_LEVEL": "DEBUG",
+                "GATEWAY_LOGIN_SLOWDOWN": "0",
+            },
+            stdout=sink,
+            stderr=sink,
+            text=True,
+        )
+    secrets: list[str] = [
+        TEST_KEY,
+        LEGACY_KEY,
+        CUSTOMER_PASSWORD,
+        NEW_PASSWORD,
+        IMPORTED_HASH,
+        WRONG_KEY,
+    ]
+    try:
+        _wait_ready(port, server)
+
+        def rpc(method: str, params: Any, headers: dict[str, str] | None = None) -> Any:
+            if headers is None:
+                return _post(port, {"jsonrpc": "2.0", "method": method, "params": params, "id": 1})
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/api/jsonrpc",
+                method="POST",
+                headers=headers,
+                data=json.dumps(
+                    {"jsonrpc": "2.0", "method": method, "params": params, "id": 1}
+                ).encode(),
+            )
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                return json.loads(response.read())
+
+        sid = rpc("login", ["admin", TEST_KEY])["result"]
+        legacy_sid = rpc("login", ["legacy", LEGACY_KEY])["result"]
+        rpc("login", ["admin", WRONG_KEY])
+        secrets += [sid, legacy_sid]
+        customer = rpc(
+            "call",
+            [
+                sid,
+                "customer.create",
+                [
+                    {
+                        "email": "s@x.com",
+                        "firstname": "S",
+                        "lastname": "T",
+                        "website_id": 1,
+                        "password": CUSTOMER_PASSWORD,
+                    }
+                ],
+            ],
+        )["result"]
+        rpc(
+            "call",
+            [
+                sid,
+                "customer.create",
+                [
+                    {
+                        "email": "i@x.com",
+                        "firstname": "I",
+                        "lastname": "J",
+                        "website_id": 1,
+                        "password_hash": IMPORTED_HASH,
+                    }
+                ],
+            ],
+        )
+        rpc("call", [sid, "customer.update", [customer, {"password": NEW_PASSWORD}]])
+        rpc("call", [sid, "customer.list", []])
+        rpc("multiCall", [sid, [["customer.info", [customer]], ["customer.info", [999]]]])
+        rpc("call", [sid, "customer.create", [{"password": "short"}]])
+        basic = "Basic " + base64.b64encode(f"admin:{TEST_KEY}".encode()).decode()
+        secrets.append(basic.split()[1])
+        rpc("call", [None, "customer.count", []], headers={"Authorization": basic})
+        for header in (f"Bearer {sid}", basic):
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/api/rest/customers",
+                headers={"Authorization": header, "Accept": "application/json"},
+            )
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                assert response.status == 200
+        rpc("endSession", [sid])
+        rpc("call", [sid, "customer.count", []])
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    secrets += _fetch_secrets(url)  # the Argon2id hashes the run stored
+    text = log.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    assert sum('"message":"request"' in line for line in lines) >= 14
+    leaked = [secret for secret in secrets if secret in text]
+    assert leaked == []
+    print(
+        f"\nlogs: {len(lines)} lines of a full run at DEBUG searched for {len(secrets)} "
+        "secrets (keys, passwords, hashes, session ids, Basic credentials): none found"
+    )

