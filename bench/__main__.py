@@ -1,5 +1,369 @@
-"""``make bench``: the benchmark suite is the performance issue's work and is not written yet."""
+"""``make bench``: the performance cases, each beside its baseline in the same run.
 
-import sys
+The machine is shared and noisy, so every comparison interleaves its two sides over several
+rounds and reports medians and ratios, not single absolute numbers. Results are printed as one
+table and written to ``bench/results/`` as JSON. See docs/performance.md.
 
-print("No benchmarks yet: the performance issue adds them.", file=sys.stderr)
+Knobs: BENCH_ROUNDS (3), BENCH_SECONDS (5), BENCH_CUSTOMERS (1000000).
+"""
+
+import asyncio
+import datetime as dt
+import http.client
+import json
+import os
+import secrets
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.dataset import BENCH_KEY, BENCH_USER, prepare
+from bench.tools import Load, ensure_wrk, free_port, peak_rss_mb, post, server, wrk
+
+ROOT = Path(__file__).resolve().parent.parent
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "1000000"))
+SMALL = 10_000
+EXTRA_ENV = dict(e.split("=", 1) for e in os.environ.get("BENCH_GATEWAY_ENV", "").split() if e)
+
+
+@dataclass
+class Result:
+    case: str
+    measure: str
+    gateway: float
+    baseline: float | None
+    ratio: float | None
+    target: str
+    met: bool
+    note: str = ""
+
+
+@dataclass
+class Endpoint:
+    port: int
+    pid: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/jsonrpc"
+
+
+@contextmanager
+def gateway(database_url: str, workers: int = 1) -> Iterator[Endpoint]:
+    port = free_port()
+    command = ["-m", "gateway", "serve", "--port", str(port), "--workers", str(workers)]
+    env = {
+        "DATABASE_URL": database_url,
+        "GATEWAY_POOL_MIN_SIZE": "10",
+        **EXTRA_ENV,
+        "GATEWAY_POOL_MAX_SIZE": "10",
+    }
+    with server(command, env, port) as process:
+        yield Endpoint(port, process.pid)
+
+
+@contextmanager
+def baseline(database_url: str) -> Iterator[Endpoint]:
+    port = free_port()
+    command = ["-m", "bench.baseline", "--port", str(port), "--database-url", database_url]
+    with server(command, {}, port) as process:
+        yield Endpoint(port, process.pid)
+
+
+def rpc(endpoint: Endpoint, method: str, params: Any) -> Any:
+    body = json.dumps({"jsonrpc": "2.0", "method": method, "params": params, "id": 1}).encode()
+    answer = json.loads(post(endpoint.url, body))
+    if "error" in answer:
+        raise RuntimeError(f"{method}: {answer['error']}")
+    return answer["result"]
+
+
+def login(endpoint: Endpoint) -> str:
+    session_id: str = rpc(endpoint, "login", [BENCH_USER, BENCH_KEY])
+    return session_id
+
+
+def interleaved(sides: dict[str, Callable[[], Load]]) -> dict[str, list[Load]]:
+    """Run each side once per round, alternating, so that noise falls on both alike."""
+    runs: dict[str, list[Load]] = {name: [] for name in sides}
+    for _ in range(ROUNDS):
+        for name, run in sides.items():
+            load = run()
+            if load.errors:
+                raise RuntimeError(f"{name}: {load.errors} failed requests")
+            runs[name].append(load)
+    return runs
+
+
+def median(loads: list[Load], field: str) -> float:
+    return float(statistics.median(getattr(load, field) for load in loads))
+
+
+def throughput_case(
+    case: str, script: str, gw: Endpoint, base: Endpoint, env: dict[str, str], floor: float
+) -> Result:
+    runs = interleaved(
+        {
+            side.url: (
+                lambda side=side: wrk(side.url, script, connections=32, seconds=SECONDS, env=env)
+            )
+            for side in (gw, base)
+        }
+    )
+    ours, theirs = (
+        median(runs[gw.url], "requests_per_second"),
+        median(runs[base.url], "requests_per_second"),
+    )
+    ratio = ours / theirs
+    return Result(
+        case,
+        "requests/s",
+        round(ours),
+        round(theirs),
+        round(ratio, 2),
+        f">= {floor} x baseline",
+        ratio >= floor,
+        f"p99 {median(runs[gw.url], 'p99_ms'):.1f} ms "
+        f"(baseline {median(runs[base.url], 'p99_ms'):.1f} ms)",
+    )
+
+
+def multicall_case(gw: Endpoint, session_id: str) -> Result:
+    connection = http.client.HTTPConnection("127.0.0.1", gw.port)
+    ids = list(range(1, 51))
+
+    def call(body: dict[str, Any]) -> None:
+        connection.request(
+            "POST",
+            "/api/jsonrpc",
+            body=json.dumps(body),
+            headers={"Content-Type": "application/json"},
+        )
+        answer = json.loads(connection.getresponse().read())
+        assert "result" in answer, answer
+
+    def sequential() -> float:
+        started = time.perf_counter()
+        for customer_id in ids:
+            call(
+                {
+                    "jsonrpc": "2.0",
+                    "method": "call",
+                    "id": 1,
+                    "params": [session_id, "customer.info", [customer_id]],
+                }
+            )
+        return time.perf_counter() - started
+
+    def batched() -> float:
+        started = time.perf_counter()
+        call(
+            {
+                "jsonrpc": "2.0",
+                "method": "multiCall",
+                "id": 1,
+                "params": [session_id, [["customer.info", [i]] for i in ids]],
+            }
+        )
+        return time.perf_counter() - started
+
+    timings: dict[str, list[float]] = {"sequential": [], "multiCall": []}
+    for _ in range(10 * ROUNDS):
+        timings["sequential"].append(sequential())
+        timings["multiCall"].append(batched())
+    connection.close()
+    one, many = statistics.median(timings["multiCall"]), statistics.median(timings["sequential"])
+    ratio = many / one
+    return Result(
+        "multiCall of 50 customer.info",
+        "ms per 50",
+        round(one * 1000, 2),
+        round(many * 1000, 2),
+        round(ratio, 1),
+        ">= 5 x faster than 50 calls",
+        ratio >= 5,
+        "baseline column: 50 sequential calls on one connection",
+    )
+
+
+def keyset_case(big: Endpoint, small: Endpoint, big_sid: str, small_sid: str) -> Result:
+    def run(side: Endpoint, sid: str, rows: int) -> Load:
+        env = {"SID": sid, "MAX_ID": str(rows)}
+        return wrk(side.url, "list_keyset.lua", connections=1, seconds=SECONDS, env=env)
+
+    runs = interleaved(
+        {"big": lambda: run(big, big_sid, CUSTOMERS), "small": lambda: run(small, small_sid, SMALL)}
+    )
+    at_big, at_small = median(runs["big"], "p50_ms"), median(runs["small"], "p50_ms")
+    ratio = at_big / at_small
+    return Result(
+        f"customer.list keyset, group + like, limit 100 ({CUSTOMERS:,} vs {SMALL:,})",
+        "p50 ms",
+        round(at_big, 2),
+        round(at_small, 2),
+        round(ratio, 2),
+        "p50 <= 15 ms; ratio <= 2",
+        at_big <= 15 and ratio <= 2,
+        "baseline column: the same query at 10k customers",
+    )
+
+
+def stream_case(database_url: str) -> Result:
+    token = b'{"customer_id"'
+    with gateway(database_url) as gw:
+        session_id = login(gw)
+        connection = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=600)
+        body = json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "method": "call",
+                "id": 1,
+                "params": [session_id, "customer.list", []],
+            }
+        )
+        started = time.perf_counter()
+        connection.request(
+            "POST", "/api/jsonrpc", body=body, headers={"Content-Type": "application/json"}
+        )
+        response = connection.getresponse()
+        count, tail, size = 0, b"", 0
+        while chunk := response.read(1 << 20):
+            window = tail + chunk
+            count += window.count(token)
+            tail = window[-(len(token) - 1) :]
+            size += len(chunk)
+        seconds = time.perf_counter() - started
+        rss = peak_rss_mb(gw.pid)
+        connection.close()
+    complete = count == CUSTOMERS
+    return Result(
+        f"customer.list, no options, {CUSTOMERS:,} customers",
+        "peak RSS MB",
+        round(rss, 1),
+        None,
+        None,
+        "completes; RSS <= 250 MB",
+        complete and rss <= 250,
+        f"{count:,} customers, {size / 1e6:.0f} MB in {seconds:.1f} s",
+    )
+
+
+def workers_case(database_url: str) -> Result:
+    env_of: dict[int, dict[str, str]] = {}
+    rates: dict[int, list[float]] = {1: [], 2: []}
+    for _ in range(ROUNDS):
+        for workers in (1, 2):
+            with gateway(database_url, workers) as gw:
+                env_of[workers] = {"SID": login(gw), "MAX_ID": str(CUSTOMERS)}
+                load = wrk(gw.url, "info.lua", connections=32, seconds=SECONDS, env=env_of[workers])
+                rates[workers].append(load.requests_per_second)
+    one, two = statistics.median(rates[1]), statistics.median(rates[2])
+    return Result(
+        "customer.info, --workers 2 vs 1",
+        "requests/s",
+        round(two),
+        round(one),
+        round(two / one, 2),
+        "reported",
+        True,
+        "baseline column: --workers 1; 2 cores shared with PostgreSQL and wrk",
+    )
+
+
+def print_table(results: list[Result]) -> None:
+    header = ("case", "measure", "gateway", "baseline", "ratio", "target", "met")
+    rows = [header] + [
+        (
+            r.case,
+            r.measure,
+            f"{r.gateway:g}",
+            "-" if r.baseline is None else f"{r.baseline:g}",
+            "-" if r.ratio is None else f"{r.ratio:g}",
+            r.target,
+            "yes" if r.met else "NO",
+        )
+        for r in results
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    for index, row in enumerate(rows):
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+        if index == 0:
+            print("  ".join("-" * width for width in widths))
+    for result in results:
+        if result.note:
+            print(f"- {result.case}: {result.note}")
+
+
+def main() -> None:
+    ensure_wrk()
+    urls = asyncio.run(
+        prepare(ROOT / "var" / "bench", {"bench_big": CUSTOMERS, "bench_small": SMALL})
+    )
+    results: list[Result] = []
+    with gateway(urls["bench_big"]) as gw, baseline(urls["bench_big"]) as base:
+        session_id = login(gw)
+        info_env = {"SID": session_id, "MAX_ID": str(CUSTOMERS)}
+        results.append(
+            throughput_case(
+                "call customer.info, 32 connections, random ids",
+                "info.lua",
+                gw,
+                base,
+                info_env,
+                0.75,
+            )
+        )
+        results.append(
+            throughput_case(
+                "customer_address.list, 10 addresses, 32 connections",
+                "address_list.lua",
+                gw,
+                base,
+                info_env,
+                0.6,
+            )
+        )
+        create_env = {"SID": session_id, "RUN": secrets.token_hex(4)}
+        results.append(
+            throughput_case(
+                "customer.create with password_hash, 32 connections",
+                "create.lua",
+                gw,
+                base,
+                create_env,
+                0.5,
+            )
+        )
+        results.append(multicall_case(gw, session_id))
+        with gateway(urls["bench_small"]) as small:
+            results.append(keyset_case(gw, small, session_id, login(small)))
+    # The create case added customers: back to the table as made before streaming it all.
+    asyncio.run(prepare(ROOT / "var" / "bench", {"bench_big": CUSTOMERS}))
+    results.append(stream_case(urls["bench_big"]))
+    results.append(workers_case(urls["bench_big"]))
+    # Leave the big table as it was for the next run.
+    asyncio.run(prepare(ROOT / "var" / "bench", {"bench_big": CUSTOMERS}))
+
+    print()
+    print_table(results)
+    folder = ROOT / "bench" / "results"
+    folder.mkdir(exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    report = {
+        "rounds": ROUNDS,
+        "seconds": SECONDS,
+        "customers": CUSTOMERS,
+        "results": [asdict(r) for r in results],
+    }
+    (folder / f"{stamp}.json").write_text(json.dumps(report, indent=2))
+    print(f"\nwritten to bench/results/{stamp}.json")
+
+
+if __name__ == "__main__":
+    main()

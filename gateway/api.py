@@ -9,6 +9,7 @@ import asyncio
 import base64
 import binascii
 import functools
+import inspect
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -64,6 +65,7 @@ class RequestContext:
     client_address: str | None = None
     authorization: str | None = None
     calls: list[dict[str, Any]] = field(default_factory=list)
+    deadline: asyncio.Timeout | None = None
     _connection: asyncpg.Connection | None = None
 
     async def connection(self) -> asyncpg.Connection:
@@ -114,7 +116,11 @@ def _rpc_method(
             entry: dict[str, Any] = {"method": name}
             ctx.calls.append(entry)
             try:
-                return Success(await func(ctx, *args, **kwargs))
+                # Should the database stop answering, the call ends as a retryable internal
+                # fault (TimeoutError) instead of hanging.
+                async with asyncio.timeout(ctx.services.settings.call_deadline) as deadline:
+                    ctx.deadline = deadline
+                    return Success(await func(ctx, *args, **kwargs))
             except FaultError as error:
                 entry["fault"] = error.fault.name
                 raise JsonRpcError(**rpc_error(error)) from None
@@ -125,6 +131,12 @@ def _rpc_method(
                 entry["fault"] = "internal"
                 raise JsonRpcError(**rpc_error(ctx.internal_fault(exc))) from None
 
+        # jsonrpcserver binds every request's params to inspect.signature(method); a signature
+        # set once here spares it unwrapping and rebuilding one per request.
+        method.__signature__ = inspect.signature(func)  # type: ignore[attr-defined]
+        # jsonrpcserver binds every request's params to inspect.signature(method); a signature
+        # set once here spares it unwrapping and rebuilding one per request.
+        method.__signature__ = inspect.signature(func)  # type: ignore[attr-defined]
         METHODS_BY_NAME[name] = method
         return method
 
@@ -215,21 +227,20 @@ def _resolve_path(principal: Principal, api_path: Any) -> ResourceMethod:
 
 
 async def run_call(ctx: RequestContext, principal: Principal, api_path: Any, args: Any) -> Any:
-    """Run one resource method in its own transaction (a savepoint inside an atomic batch)."""
+    """Run one resource method: a write in its own transaction (a savepoint inside an atomic
+    multiCall), a read as it is."""
     entry: dict[str, Any] = {"api_path": api_path if isinstance(api_path, str) else None}
     ctx.calls.append(entry)
     try:
         method = _resolve_path(principal, api_path)
         bound = bind_args(method, args)
         connection = await ctx.connection()
-        nested = connection.is_in_transaction()
-        transaction = (
-            connection.transaction()
-            if nested
-            else connection.transaction(readonly=not method.writes)
-        )
-        async with transaction:
-            call = CallContext(connection, principal, ctx.services.hasher)
+        call = CallContext(connection, principal, ctx.services.hasher)
+        if not method.writes and not connection.is_in_transaction():
+            # A read is one statement (or a few independent ones), each with its own snapshot;
+            # BEGIN and COMMIT around it would only add two round trips.
+            return await method.handler(call, **bound)
+        async with connection.transaction():
             return await method.handler(call, **bound)
     except FaultError as error:
         entry["fault"] = error.fault.name
@@ -293,6 +304,9 @@ async def _run_calls(
 ) -> list[Any]:
     results: list[Any] = []
     for entry in calls:
+        if ctx.deadline is not None:  # each call of a batch gets the whole allowance
+            loop = asyncio.get_running_loop()
+            ctx.deadline.reschedule(loop.time() + ctx.services.settings.call_deadline)
         try:
             if not isinstance(entry, list) or not entry or len(entry) > 2:
                 raise FaultError(GLOBAL, "resource_path_invalid")

@@ -6,17 +6,21 @@ long list as it is produced) and logs one line. It knows nothing of customers.
 
 import asyncio
 import contextlib
+import logging
+import sys
 from collections.abc import AsyncIterator, Callable
+from typing import BinaryIO
 
 import asyncpg
 from aiohttp import web
 
 from gateway import operations, pages, rest
+from gateway.access_log import AccessLog
 from gateway.api import METHODS_BY_NAME, Services
 from gateway.auth.passwords import SecretHasher
 from gateway.cors import enable_cors
 from gateway.database import create_pool, database_url, upgrade
-from gateway.exchange import METRICS, SERVICES, exchange
+from gateway.exchange import ACCESS_LOG, METRICS, SERVICES, exchange
 from gateway.jsonrpc import JsonStream, Part, encode, handle
 from gateway.metrics import Metrics
 from gateway.settings import Settings
@@ -27,8 +31,11 @@ __all__ = ["SERVICES", "create_app"]
 _JSON = "application/json"
 
 
-def create_app(settings: Settings, pool: asyncpg.Pool | None = None) -> web.Application:
-    """The gateway; with ``pool`` given (tests do), it uses that pool and leaves it open."""
+def create_app(
+    settings: Settings, pool: asyncpg.Pool | None = None, access_log: BinaryIO | None = None
+) -> web.Application:
+    """The gateway; with ``pool`` given (tests do), it uses that pool and leaves it open. The
+    request log goes to ``access_log`` (standard error unless given)."""
     app = web.Application(client_max_size=settings.max_body)
     app.cleanup_ctx.append(_lifetime(settings, pool))
     app.router.add_post("/api/jsonrpc", jsonrpc_endpoint)
@@ -37,6 +44,10 @@ def create_app(settings: Settings, pool: asyncpg.Pool | None = None) -> web.Appl
     operations.add_routes(app)
     pages.add_routes(app)
     app[METRICS] = Metrics()
+    app[ACCESS_LOG] = AccessLog(
+        access_log or sys.stderr.buffer,
+        enabled=logging.getLevelName(settings.log_level.upper()) <= logging.INFO,
+    )
     # Last: CORS attaches itself to every route there is.
     enable_cors(app, settings.cors_origins)
     return app
@@ -57,6 +68,7 @@ def _lifetime(
             app[SERVICES] = Services(settings, pool, SecretHasher(settings.hash_concurrency))
             yield
         finally:
+            app[ACCESS_LOG].flush()
             if given_pool is None:
                 await pool.close()
 

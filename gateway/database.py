@@ -15,7 +15,7 @@ import asyncpg
 from gateway.resources.directory import directory
 from gateway.settings import Settings
 
-__all__ = ["SCHEMA_DIR", "create_pool", "database_url", "upgrade"]
+__all__ = ["SCHEMA_DIR", "create_pool", "database_url", "rollback_if_needed", "upgrade"]
 
 log = logging.getLogger(__name__)
 
@@ -62,18 +62,38 @@ def database_url(settings: Settings) -> str:
 
 
 async def create_pool(settings: Settings, url: str, **overrides: Any) -> asyncpg.Pool:
-    """A pool with explicit limits, named in ``pg_stat_activity`` as the gateway."""
+    """A pool with explicit limits, named in ``pg_stat_activity`` as the gateway.
+
+    PostgreSQL itself ends any statement (each FETCH of a stream included) that runs longer
+    than ``db_command_timeout``; a server that stops answering altogether is bounded by the
+    request deadline the transport sets (gateway.exchange). asyncpg's own command_timeout
+    would add two timers to every request for the same protection."""
+    statement_ms = str(int(settings.db_command_timeout * 1000))
     options: dict[str, Any] = {
+        "reset": rollback_if_needed,
         "min_size": settings.pool_min_size,
         "max_size": settings.pool_max_size,
-        "command_timeout": settings.db_command_timeout,
         "timeout": settings.db_connect_timeout,
-        "server_settings": {"application_name": "customer-gateway", "timezone": "UTC"},
+        "server_settings": {
+            "application_name": "customer-gateway",
+            "timezone": "UTC",
+            "statement_timeout": statement_ms,
+        },
     }
     options.update(overrides)
     pool = await asyncpg.create_pool(url, **options)
     assert pool is not None
     return pool
+
+
+async def rollback_if_needed(connection: asyncpg.Connection) -> None:
+    """What a connection needs before it goes back to the pool.
+
+    asyncpg's default reset runs a reset query (advisory unlocks, UNLISTEN, RESET ALL…) on every
+    release: a round trip per request for session state this gateway never creates. Only an
+    unfinished transaction needs undoing."""
+    if connection.is_in_transaction():
+        await connection.execute("ROLLBACK")
 
 
 async def upgrade(connection: asyncpg.Connection) -> list[str]:

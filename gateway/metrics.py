@@ -1,18 +1,25 @@
-"""Prometheus metrics, one registry per application (so per worker process): requests and
-faults by method and fault name, a latency histogram, and the pool's size and use."""
+"""Prometheus metrics, one set per application (so per worker process): requests and faults
+by method and fault name, a latency histogram, and the pool's size and use.
 
+Requests only bump plain counters here; prometheus-client turns them into its exposition format
+when /metrics is scraped (a custom collector). Its own Counter and Histogram take a lock per
+increment, which cost more than a tenth of a request's time on the hot path.
+"""
+
+import bisect
+from collections import Counter, defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
 from aiohttp import web
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
 )
+from prometheus_client.registry import Collector
 
 from gateway.resources import METHODS
 
@@ -30,6 +37,7 @@ _TOP_LEVEL = frozenset(
         "rpc.discover",
     }
 )
+_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
 def _method_label(entry: dict[str, Any]) -> str:
@@ -38,64 +46,81 @@ def _method_label(entry: dict[str, Any]) -> str:
     return name if name in METHODS or name in _TOP_LEVEL else "other"
 
 
-class Metrics:
+class Metrics(Collector):
     def __init__(self) -> None:
+        self._requests: Counter[tuple[str, str]] = Counter()
+        self._calls: Counter[str] = Counter()
+        self._faults: Counter[tuple[str, str]] = Counter()
+        # per endpoint: a count per bucket (the last for +Inf), and the sum of seconds
+        self._latency: defaultdict[str, list[int]] = defaultdict(lambda: [0] * (len(_BUCKETS) + 1))
+        self._latency_sum: defaultdict[str, float] = defaultdict(float)
+        self._pool: asyncpg.Pool | None = None
         self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "gateway_http_requests",
-            "HTTP requests by endpoint and status",
-            ["endpoint", "status"],
-            registry=self.registry,
-        )
-        self.calls = Counter(
-            "gateway_calls",
-            "JSON-RPC methods and API paths called",
-            ["method"],
-            registry=self.registry,
-        )
-        self.faults = Counter(
-            "gateway_faults",
-            "Faults by method and fault name",
-            ["method", "fault"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "gateway_request_duration_seconds",
-            "Time to answer an HTTP request",
-            ["endpoint"],
-            registry=self.registry,
-            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-        )
-        self.pool_size = Gauge(
-            "gateway_db_pool_connections",
-            "Database connections open in the pool",
-            registry=self.registry,
-        )
-        self.pool_in_use = Gauge(
-            "gateway_db_pool_connections_in_use",
-            "Database connections lent out",
-            registry=self.registry,
-        )
-        self.pool_max = Gauge(
-            "gateway_db_pool_max_connections", "The pool's upper limit", registry=self.registry
-        )
+        self.registry.register(self)
 
     def observe(
         self, endpoint: str, status: int, seconds: float, calls: list[dict[str, Any]]
     ) -> None:
-        self.requests.labels(endpoint, str(status)).inc()
-        self.latency.labels(endpoint).observe(seconds)
+        self._requests[endpoint, str(status)] += 1
+        self._latency[endpoint][bisect.bisect_left(_BUCKETS, seconds)] += 1
+        self._latency_sum[endpoint] += seconds
         for entry in calls:
             method = _method_label(entry)
-            self.calls.labels(method).inc()
+            self._calls[method] += 1
             if "fault" in entry:
-                self.faults.labels(method, entry["fault"]).inc()
+                self._faults[method, entry["fault"]] += 1
+
+    def collect(self) -> Iterator[Any]:
+        requests = CounterMetricFamily(
+            "gateway_http_requests",
+            "HTTP requests by endpoint and status",
+            labels=["endpoint", "status"],
+        )
+        for (endpoint, status), count in sorted(self._requests.items()):
+            requests.add_metric([endpoint, status], count)
+        yield requests
+        calls = CounterMetricFamily(
+            "gateway_calls", "JSON-RPC methods and API paths called", labels=["method"]
+        )
+        for method, count in sorted(self._calls.items()):
+            calls.add_metric([method], count)
+        yield calls
+        faults = CounterMetricFamily(
+            "gateway_faults", "Faults by method and fault name", labels=["method", "fault"]
+        )
+        for (method, fault), count in sorted(self._faults.items()):
+            faults.add_metric([method, fault], count)
+        yield faults
+        latency = HistogramMetricFamily(
+            "gateway_request_duration_seconds",
+            "Time to answer an HTTP request",
+            labels=["endpoint"],
+        )
+        for endpoint, counts in sorted(self._latency.items()):
+            cumulative, buckets = 0, []
+            for bound, count in zip((*map(str, _BUCKETS), "+Inf"), counts, strict=True):
+                cumulative += count
+                buckets.append((bound, cumulative))
+            latency.add_metric([endpoint], buckets, self._latency_sum[endpoint])
+        yield latency
+        if self._pool is not None:
+            size = self._pool.get_size()
+            yield GaugeMetricFamily(
+                "gateway_db_pool_connections", "Database connections open in the pool", value=size
+            )
+            yield GaugeMetricFamily(
+                "gateway_db_pool_connections_in_use",
+                "Database connections lent out",
+                value=size - self._pool.get_idle_size(),
+            )
+            yield GaugeMetricFamily(
+                "gateway_db_pool_max_connections",
+                "The pool's upper limit",
+                value=self._pool.get_max_size(),
+            )
 
     def render(self, pool: asyncpg.Pool) -> web.Response:
-        size = pool.get_size()
-        self.pool_size.set(size)
-        self.pool_in_use.set(size - pool.get_idle_size())
-        self.pool_max.set(pool.get_max_size())
+        self._pool = pool
         return web.Response(
             body=generate_latest(self.registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
         )

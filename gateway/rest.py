@@ -90,14 +90,16 @@ async def _serve(
     request: web.Request, verbs: dict[str, Verb], customer_id: str | None
 ) -> web.Response:
     as_json = _wants_json(request)
-    async with exchange(request, "rest") as current:
+    scope = exchange(request, "rest")
+    async with scope as current:
         ctx = current.context
         try:
             verb = verbs.get(request.method)
             if verb is None:
                 raise RestError(405, "Resource method not implemented yet.")
-            principal = await _authenticate(ctx, request)
-            body = await verb(request, ctx, principal, customer_id)
+            async with scope.deadline():
+                principal = await _authenticate(ctx, request)
+                body = await verb(request, ctx, principal, customer_id)
             if isinstance(body, _Created):
                 response = web.Response(status=200, headers={"Location": body.location})
             elif body is None:

@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     migrate_on_start: bool = True
     log_level: str = "INFO"
 
+    @property
+    def call_deadline(self) -> float:
+        """How long one call may wait on the database before it is answered as unavailable: a
+        connect attempt and a statement, with a second to spare."""
+        return self.db_connect_timeout + self.db_command_timeout + 1
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

@@ -1,16 +1,20 @@
 """What a client sees when the database itself refuses: internal faults that show only a
 request id, REST's 500, and not_deleted."""
 
+import io
+import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
 from gateway.app import create_app
 from gateway.auth import users
 from gateway.database import create_pool
+from gateway.exchange import ACCESS_LOG
 from gateway.settings import Settings
 from tests.helpers import Api, fault_name
 
@@ -80,29 +84,33 @@ async def test_a_delete_the_database_refuses_is_not_deleted(own_api: Api) -> Non
 
 
 async def test_requests_are_logged_once_without_secrets(
-    api: Api, caplog: pytest.LogCaptureFixture
+    aiohttp_client: Any, settings: Settings, pool: asyncpg.Pool, test_key_hash: str
 ) -> None:
+    log = io.BytesIO()
+    client = await aiohttp_client(create_app(settings, pool, access_log=log))
+    api = Api(client, pool, test_key_hash, "test-api-key-0123456789")
     await api.add_user("admin", ["all"])
-    with caplog.at_level(logging.INFO):
-        sid = await api.login("admin")
-        await api.call(
-            sid,
-            "customer.create",
-            [
-                {
-                    "email": "l@x.com",
-                    "firstname": "L",
-                    "lastname": "M",
-                    "website_id": 1,
-                    "password": "hunter2-secret",
-                }
-            ],
-        )
-        await api.error("login", ["admin", "wrong-key-value"])
-    access = [r for r in caplog.records if r.name == "gateway.access"]
-    assert len(access) == 3
-    assert access[1].calls == [{"method": "call"}, {"api_path": "customer.create"}]  # type: ignore[attr-defined]
-    assert all(len(r.request_id) == 32 and r.duration_ms >= 0 for r in access)  # type: ignore[attr-defined]
-    everything = " ".join(str(r.__dict__) for r in caplog.records)
+    sid = await api.login("admin")
+    await api.call(
+        sid,
+        "customer.create",
+        [
+            {
+                "email": "l@x.com",
+                "firstname": "L",
+                "lastname": "M",
+                "website_id": 1,
+                "password": "hunter2-secret",
+            }
+        ],
+    )
+    await api.error("login", ["admin", "wrong-key-value"])
+    client.app[ACCESS_LOG].flush()
+    lines = [json.loads(line) for line in log.getvalue().splitlines()]
+    assert len(lines) == 3
+    assert lines[1]["calls"] == [{"method": "call"}, {"api_path": "customer.create"}]
+    assert lines[2]["calls"] == [{"method": "login", "fault": "access_denied"}]
+    assert all(len(line["request_id"]) == 20 and line["duration_ms"] >= 0 for line in lines)
+    assert len({line["request_id"] for line in lines}) == 3
     for secret in (api.key, sid, "hunter2-secret", "wrong-key-value"):
-        assert secret not in everything
+        assert secret.encode() not in log.getvalue()

@@ -13,7 +13,7 @@ import asyncpg
 
 from gateway.auth.users import Principal
 
-__all__ = ["end_session", "open_session", "resolve_session"]
+__all__ = ["RESOLVE_SQL", "end_session", "open_session", "resolve_session"]
 
 _SESSION_ID = re.compile(r"[0-9a-f]{64}")
 
@@ -21,15 +21,28 @@ _SWEEP_SQL = """
 DELETE FROM api_session WHERE last_used_at < now() - make_interval(secs => $1)
 """
 _OPEN_SQL = "INSERT INTO api_session (token_hash, user_id) VALUES ($1, $2)"
-# One round trip: checks the session is alive and its user active, and slides its expiry.
-_RESOLVE_SQL = """
-UPDATE api_session AS s SET last_used_at = now()
-FROM api_user AS u
-WHERE s.token_hash = $1
-  AND s.last_used_at >= now() - make_interval(secs => $2)
-  AND u.user_id = s.user_id AND u.is_active
-RETURNING u.user_id, u.username, u.resources
+# One round trip: checks the session is alive ($2 = TTL) and its user active, and slides its
+# expiry. The row is written only when its last use is older than $3 seconds: most calls then
+# only read, and commit without a WAL flush.
+RESOLVE_SQL = """
+WITH found AS (
+    SELECT s.token_hash, s.last_used_at, u.user_id, u.username, u.resources
+    FROM api_session AS s JOIN api_user AS u ON u.user_id = s.user_id
+    WHERE s.token_hash = $1
+      AND s.last_used_at >= now() - make_interval(secs => $2)
+      AND u.is_active
+), touched AS (
+    UPDATE api_session AS s SET last_used_at = now()
+    FROM found
+    WHERE s.token_hash = found.token_hash
+      AND found.last_used_at < now() - make_interval(secs => $3)
+)
+SELECT user_id, username, resources FROM found
 """
+# How stale last_used_at may get: a hundredth of the TTL, at most 30 s. A session can thus
+# expire that much before a full TTL after its very last use.
+_TOUCH_SHARE = 0.01
+_TOUCH_MAX = 30.0
 _END_SQL = "DELETE FROM api_session WHERE token_hash = $1"
 
 
@@ -50,7 +63,8 @@ async def resolve_session(
     """The session's user, or None when the id is malformed, unknown or expired."""
     if not isinstance(session_id, str) or not _SESSION_ID.fullmatch(session_id):
         return None
-    row = await connection.fetchrow(_RESOLVE_SQL, _digest(session_id), ttl)
+    touch_after = min(ttl * _TOUCH_SHARE, _TOUCH_MAX)
+    row = await connection.fetchrow(RESOLVE_SQL, _digest(session_id), ttl, touch_after)
     if row is None:
         return None
     return Principal(row["user_id"], row["username"], frozenset(row["resources"]))

@@ -26,7 +26,7 @@ from gateway.resources.filters import Column, FilterError, ListQuery, compile_li
 from gateway.resources.stores import Store, find_store, first_store_of, website_exists
 from gateway.streaming import JsonStream
 
-__all__ = ["COLUMNS", "METHODS", "RESOURCE"]
+__all__ = ["COLUMNS", "ENTITY_SQL", "METHODS", "RESOURCE"]
 
 RESOURCE = Resource("customer", "Customer API", "Create, retrieve, update and delete customers.")
 NAME = RESOURCE.name
@@ -59,7 +59,7 @@ _ENTITY_FIELDS: tuple[tuple[str, str], ...] = (
 _PASSWORD_HASH_FIELD = ("password_hash", "c.password_hash")
 
 
-_ENTITY = json_object_sql(_ENTITY_FIELDS)
+ENTITY_SQL = json_object_sql(_ENTITY_FIELDS)
 _ENTITY_WITH_HASH = json_object_sql((*_ENTITY_FIELDS, _PASSWORD_HASH_FIELD))
 
 # What list and count may filter and order on: field name -> column and type.
@@ -100,6 +100,11 @@ COLUMNS: dict[str, Column] = {
 }
 
 _INFO_SQL = "SELECT {entity} FROM customer c WHERE c.customer_id = $1"
+# by whether password_hash may be shown
+_INFO_SQL_FOR = {
+    False: _INFO_SQL.format(entity=ENTITY_SQL),
+    True: _INFO_SQL.format(entity=_ENTITY_WITH_HASH),
+}
 _LIST_SQL = "SELECT {entity} FROM customer c {suffix}"
 _COUNT_SQL = "SELECT count(*) FROM customer c WHERE {where}"
 _REGEXP_CHECK_SQL = "SELECT '' ~ $1"
@@ -125,7 +130,7 @@ _STREAM_CHUNK = 1000
 
 
 def _entity(ctx: CallContext) -> str:
-    return _ENTITY_WITH_HASH if ctx.may(PASSWORD_HASH) else _ENTITY
+    return _ENTITY_WITH_HASH if ctx.may(PASSWORD_HASH) else ENTITY_SQL
 
 
 def _fault(name: str, message: str | None = None, **extra: Any) -> FaultError:
@@ -212,7 +217,7 @@ async def info(
 ) -> Any:
     if store is not None:
         await _store(ctx, store)
-    text = await ctx.connection.fetchval(_INFO_SQL.format(entity=_entity(ctx)), customer_id)
+    text = await ctx.connection.fetchval(_INFO_SQL_FOR[ctx.may(PASSWORD_HASH)], customer_id)
     if text is None:
         raise _fault("customer_not_exists")
     if not attributes:

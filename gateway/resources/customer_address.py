@@ -21,7 +21,7 @@ from gateway.resources.base import (
     utc_text_sql,
 )
 
-__all__ = ["METHODS", "RESOURCE"]
+__all__ = ["LIST_SQL", "METHODS", "RESOURCE"]
 
 RESOURCE = Resource(
     "customer_address", "Customer Address API", "Create, retrieve, update and delete addresses."
@@ -68,7 +68,7 @@ SELECT {_ENTITY} FROM customer_address a JOIN customer c USING (customer_id)
 WHERE a.address_id = $1
 """
 # One round trip tells "no such customer" (no row) from "no addresses" ('[]').
-_LIST_SQL = f"""
+LIST_SQL = f"""
 SELECT (SELECT coalesce(json_agg({_ENTITY}::json ORDER BY a.address_id), '[]')::text
         FROM customer_address a WHERE a.customer_id = c.customer_id)
 FROM customer c WHERE c.customer_id = $1
@@ -103,7 +103,7 @@ def _fault(name: str) -> FaultError:
 
 
 async def list_addresses(ctx: CallContext, customer_id: int) -> Any:
-    text = await ctx.connection.fetchrow(_LIST_SQL, customer_id)
+    text = await ctx.connection.fetchrow(LIST_SQL, customer_id)
     if text is None:
         raise _fault("customer_not_exists")
     return orjson.Fragment(text[0])
