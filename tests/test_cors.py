@@ -3,6 +3,7 @@
 import pytest
 
 from gateway.settings import Settings
+from tests.conftest import make_settings
 from tests.helpers import Api
 
 ALLOWED = "http://shop.example.test"
@@ -14,12 +15,7 @@ PREFLIGHT = {
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(
-        database_url=database_url,
-        migrate_on_start=False,
-        login_slowdown=0,
-        cors_origins=f"{ALLOWED}, http://other.example.test",  # type: ignore[arg-type]
-    )
+    return make_settings(database_url, cors_origins=f"{ALLOWED}, http://other.example.test")
 
 
 async def test_origins_are_read_from_a_comma_separated_variable(settings: Settings) -> None:

@@ -2,24 +2,20 @@
 unit two customers and an address). After a restart the database holds only whole units, and
 every unit that was acknowledged."""
 
-import asyncio
 import itertools
-import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import asyncpg
 
 from gateway.auth import users
 from tests.conftest import TEST_KEY
-from tests.test_operations import _free_port, _post, _wait_ready
+from tests.processes import free_port, post, run_apart, start_gateway, wait_ready
 
 ADDRESS = {
     "firstname": "A",
@@ -30,21 +26,6 @@ ADDRESS = {
     "telephone": "1",
     "postcode": "2",
 }
-
-
-def _run(work: Any) -> Any:
-    with ThreadPoolExecutor(1) as thread:
-        return thread.submit(asyncio.run, work).result()
-
-
-def _serve(url: str, port: int) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "gateway", "serve", "--port", str(port)],
-        env={**os.environ, "DATABASE_URL": url},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
 
 
 def _unit(session_id: str, k: int) -> dict[str, Any]:
@@ -81,11 +62,11 @@ def test_sigkill_during_atomic_multicalls_leaves_only_whole_units(
         )
         await connection.close()
 
-    _run(prepare())
-    port = _free_port()
-    server = _serve(url, port)
-    _wait_ready(port, server)
-    session_id = _post(
+    run_apart(prepare())
+    port = free_port()
+    server = start_gateway(url, port, output=subprocess.DEVNULL)
+    wait_ready(port, server)
+    session_id = post(
         port, {"jsonrpc": "2.0", "method": "login", "params": ["crash", TEST_KEY], "id": 0}
     )["result"]
     units = itertools.count(1)
@@ -97,7 +78,7 @@ def test_sigkill_during_atomic_multicalls_leaves_only_whole_units(
             with lock:
                 k = next(units)
             try:
-                slots = _post(port, _unit(session_id, k))["result"]
+                slots = post(port, _unit(session_id, k))["result"]
             except (urllib.error.URLError, ConnectionError, OSError, ValueError):
                 return  # the gateway is gone
             assert len(slots) == 3 and not any(isinstance(s, dict) for s in slots), slots
@@ -114,13 +95,13 @@ def test_sigkill_during_atomic_multicalls_leaves_only_whole_units(
         sender.join(timeout=30)
     sent = next(units) - 1
 
-    restarted = _serve(url, port)
+    restarted = start_gateway(url, port, output=subprocess.DEVNULL)
     try:
-        _wait_ready(port, restarted)
-        session_id = _post(
+        wait_ready(port, restarted)
+        session_id = post(
             port, {"jsonrpc": "2.0", "method": "login", "params": ["crash", TEST_KEY], "id": 0}
         )["result"]
-        answer = _post(
+        answer = post(
             port,
             {
                 "jsonrpc": "2.0",
@@ -147,7 +128,7 @@ def test_sigkill_during_atomic_multicalls_leaves_only_whole_units(
         await connection.close()
         return parts, total
 
-    parts, total = _run(stored_units())
+    parts, total = run_apart(stored_units())
     assert acknowledged, "units must have been acknowledged before the kill"
     assert all(count == 3 for count in parts.values()), "a unit was stored in part"
     assert set(acknowledged) <= set(parts), "an acknowledged unit was lost"

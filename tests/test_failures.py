@@ -16,6 +16,7 @@ from gateway.auth import users
 from gateway.database import create_pool
 from gateway.exchange import ACCESS_LOG
 from gateway.settings import Settings
+from tests.conftest import make_settings
 from tests.helpers import Api, fault_name
 
 
@@ -25,7 +26,7 @@ async def own_api(
 ) -> AsyncIterator[Api]:
     """An application on a database of its own, which a test may break."""
     url = fresh_database()
-    settings = Settings(database_url=url, migrate_on_start=False, login_slowdown=0)
+    settings = make_settings(url)
     pool = await create_pool(settings, url, min_size=1)
     async with pool.acquire() as connection:
         await users.add_user(connection, "admin", test_key_hash, ["all"])
@@ -87,7 +88,8 @@ async def test_requests_are_logged_once_without_secrets(
     aiohttp_client: Any, settings: Settings, pool: asyncpg.Pool, test_key_hash: str
 ) -> None:
     log = io.BytesIO()
-    client = await aiohttp_client(create_app(settings, pool, access_log=log))
+    logged = settings.model_copy(update={"log_level": "INFO"})
+    client = await aiohttp_client(create_app(logged, pool, access_log=log))
     api = Api(client, pool, test_key_hash, "test-api-key-0123456789")
     await api.add_user("admin", ["all"])
     sid = await api.login("admin")

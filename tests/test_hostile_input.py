@@ -10,11 +10,8 @@ import asyncio
 import http.client
 import json
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +24,7 @@ from gateway.auth import users
 from gateway.resources import METHODS
 from gateway.resources.customer import COLUMNS
 from tests.conftest import TEST_KEY
-from tests.test_operations import _free_port, _wait_ready
+from tests.processes import free_port, run_apart, start_gateway, wait_ready
 
 EXAMPLES = int(os.environ.get("GATEWAY_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(
@@ -260,8 +257,7 @@ def _prepare(url: str, key_hash: str) -> None:
         finally:
             await connection.close()
 
-    with ThreadPoolExecutor(1) as thread:
-        thread.submit(asyncio.run, work()).result()
+    run_apart(work())
 
 
 @pytest.fixture(scope="module")
@@ -270,23 +266,17 @@ def gateway(
 ) -> Iterator[Gateway]:
     url = fresh_database()
     _prepare(url, test_key_hash)
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("fuzz") / "gateway.log"
     with log.open("w") as sink:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "serve", "--port", str(port)],
-            env={
-                **os.environ,
-                "DATABASE_URL": url,
-                "GATEWAY_LOGIN_MAX_FAILURES": "1000000",
-                "GATEWAY_LOGIN_SLOWDOWN": "0",
-            },
-            stdout=sink,
-            stderr=sink,
-            text=True,
+        server = start_gateway(
+            url,
+            port,
+            env={"GATEWAY_LOGIN_MAX_FAILURES": "1000000", "GATEWAY_LOGIN_SLOWDOWN": "0"},
+            output=sink,
         )
     try:
-        _wait_ready(port, server)
+        wait_ready(port, server)
         gateway = Gateway(port, url, log)
         _, raw = gateway.rpc("login", ["fuzzer", TEST_KEY])
         gateway.session_id = json.loads(raw)["result"]

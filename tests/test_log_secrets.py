@@ -1,16 +1,10 @@
 """No key, password, hash or session id appears in any log line: a full run of a real server
 process, at DEBUG level, with its whole log searched afterwards."""
 
-import asyncio
 import base64
 import hashlib
-import json
-import os
-import subprocess
-import sys
 import urllib.request
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +12,7 @@ import asyncpg
 
 from gateway.auth import users
 from tests.conftest import TEST_KEY
-from tests.test_operations import _free_port, _post, _wait_ready
+from tests.processes import free_port, post, run_apart, start_gateway, wait_ready
 
 LEGACY_KEY = "legacy-secret-key-42"
 CUSTOMER_PASSWORD = "customer-pass-123"
@@ -39,8 +33,7 @@ def _fetch_secrets(url: str) -> list[str]:
         finally:
             await connection.close()
 
-    with ThreadPoolExecutor(1) as thread:
-        return thread.submit(asyncio.run, work()).result()
+    return run_apart(work())
 
 
 def test_no_secret_appears_in_the_log_of_a_full_run(
@@ -55,22 +48,15 @@ def test_no_secret_appears_in_the_log_of_a_full_run(
         await users.add_user(connection, "legacy", legacy, ["customer"])
         await connection.close()
 
-    with ThreadPoolExecutor(1) as thread:
-        thread.submit(asyncio.run, prepare()).result()
-    port = _free_port()
+    run_apart(prepare())
+    port = free_port()
     log = tmp_path / "gateway.log"
     with log.open("w") as sink:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "serve", "--port", str(port)],
-            env={
-                **os.environ,
-                "DATABASE_URL": url,
-                "GATEWAY_LOG_LEVEL": "DEBUG",
-                "GATEWAY_LOGIN_SLOWDOWN": "0",
-            },
-            stdout=sink,
-            stderr=sink,
-            text=True,
+        server = start_gateway(
+            url,
+            port,
+            env={"GATEWAY_LOG_LEVEL": "DEBUG", "GATEWAY_LOGIN_SLOWDOWN": "0"},
+            output=sink,
         )
     secrets: list[str] = [
         TEST_KEY,
@@ -81,21 +67,11 @@ def test_no_secret_appears_in_the_log_of_a_full_run(
         WRONG_KEY,
     ]
     try:
-        _wait_ready(port, server)
+        wait_ready(port, server)
 
         def rpc(method: str, params: Any, headers: dict[str, str] | None = None) -> Any:
-            if headers is None:
-                return _post(port, {"jsonrpc": "2.0", "method": method, "params": params, "id": 1})
-            request = urllib.request.Request(
-                f"http://127.0.0.1:{port}/api/jsonrpc",
-                method="POST",
-                headers=headers,
-                data=json.dumps(
-                    {"jsonrpc": "2.0", "method": method, "params": params, "id": 1}
-                ).encode(),
-            )
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-                return json.loads(response.read())
+            body = {"jsonrpc": "2.0", "method": method, "params": params, "id": 1}
+            return post(port, body, headers)
 
         sid = rpc("login", ["admin", TEST_KEY])["result"]
         legacy_sid = rpc("login", ["legacy", LEGACY_KEY])["result"]

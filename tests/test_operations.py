@@ -1,22 +1,18 @@
 """Migrations, the command line, and servers starting together, as an operator runs them."""
 
 import asyncio
-import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import asyncpg
 
 from gateway.database import SCHEMA_DIR, upgrade
+from tests.processes import free_port, post, start_gateway, wait_ready
 
 Fresh = Callable[[], str]
 
@@ -117,32 +113,6 @@ def test_user_commands(fresh_database: Fresh) -> None:
     assert "bot-key-123" not in added.stdout + added.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _post(port: int, body: dict[str, Any]) -> Any:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/api/jsonrpc", data=json.dumps(body).encode(), method="POST"
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
-        return json.loads(response.read())
-
-
-def _wait_ready(port: int, process: subprocess.Popen[str], seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.communicate()
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2):
-                return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.2)
-    raise AssertionError(f"the server on port {port} never became ready")
-
-
 def test_two_servers_starting_together_both_come_up(fresh_database: Fresh) -> None:
     # A database with nothing in it: both processes migrate it and race for the first user.
     url = fresh_database()
@@ -155,22 +125,13 @@ def test_two_servers_starting_together_both_come_up(fresh_database: Fresh) -> No
             await connection.close()
 
     asyncio.run(empty_it())
-    ports = [_free_port(), _free_port()]
-    servers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "gateway", "serve", "--port", str(port)],
-            env={**os.environ, "DATABASE_URL": url},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for port in ports
-    ]
+    ports = [free_port(), free_port()]
+    servers = [start_gateway(url, port) for port in ports]
     try:
         for port, server in zip(ports, servers, strict=True):
-            _wait_ready(port, server)
+            wait_ready(port, server)
         answers = [
-            _post(port, {"jsonrpc": "2.0", "method": "login", "params": ["admin", "x"], "id": 1})
+            post(port, {"jsonrpc": "2.0", "method": "login", "params": ["admin", "x"], "id": 1})
             for port in ports
         ]
         assert [a["error"]["data"]["fault"] for a in answers] == ["access_denied"] * 2
@@ -184,16 +145,10 @@ def test_two_servers_starting_together_both_come_up(fresh_database: Fresh) -> No
 
 def test_workers_share_one_port_and_stop_together(fresh_database: Fresh) -> None:
     url = fresh_database()
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "serve", "--port", str(port), "--workers", "2"],
-        env={**os.environ, "DATABASE_URL": url},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    port = free_port()
+    server = start_gateway(url, port, "--workers", "2")
     try:
-        _wait_ready(port, server)
+        wait_ready(port, server)
         key = ""
         deadline = time.monotonic() + 10
         while not key and time.monotonic() < deadline:
@@ -201,11 +156,11 @@ def test_workers_share_one_port_and_stop_together(fresh_database: Fresh) -> None
             line = server.stdout.readline() if server.stdout else ""
             if "shown only this once" in line:
                 key = line.rsplit(" ", 1)[-1].strip()
-        session = _post(
+        session = post(
             port, {"jsonrpc": "2.0", "method": "login", "params": ["admin", key], "id": 1}
         )
         for n in range(20):
-            answer = _post(
+            answer = post(
                 port,
                 {
                     "jsonrpc": "2.0",
@@ -227,20 +182,14 @@ def test_workers_share_one_port_and_stop_together(fresh_database: Fresh) -> None
 
 def test_shutdown_finishes_requests_in_flight(fresh_database: Fresh) -> None:
     url = fresh_database()
-    port = _free_port()
+    port = free_port()
     # Each failed login is answered after GATEWAY_LOGIN_SLOWDOWN seconds: a slow request.
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "serve", "--port", str(port)],
-        env={**os.environ, "DATABASE_URL": url, "GATEWAY_LOGIN_SLOWDOWN": "2"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    server = start_gateway(url, port, env={"GATEWAY_LOGIN_SLOWDOWN": "2"})
     try:
-        _wait_ready(port, server)
+        wait_ready(port, server)
         with ThreadPoolExecutor(1) as thread:
             slow = thread.submit(
-                _post, port, {"jsonrpc": "2.0", "method": "login", "params": ["a", "b"], "id": 1}
+                post, port, {"jsonrpc": "2.0", "method": "login", "params": ["a", "b"], "id": 1}
             )
             time.sleep(0.8)
             server.send_signal(signal.SIGTERM)

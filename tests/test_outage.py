@@ -21,8 +21,7 @@ from aiohttp.test_utils import TestClient
 from gateway.app import create_app
 from gateway.auth import users
 from gateway.database import create_pool, upgrade
-from gateway.settings import Settings
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, make_settings
 
 CONNECT_TIMEOUT = 1.0
 COMMAND_TIMEOUT = 2.0
@@ -58,11 +57,8 @@ async def test_calls_fail_fast_during_an_outage_and_recover_after_it(
     await users.add_user(connection, "loader", test_key_hash, ["all"])
     await connection.close()
 
-    settings = Settings(
-        database_url=url,
-        migrate_on_start=False,
-        login_slowdown=0,
-        pool_min_size=1,
+    settings = make_settings(
+        url,
         pool_max_size=4,
         db_connect_timeout=CONNECT_TIMEOUT,
         db_command_timeout=COMMAND_TIMEOUT,

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from gateway.settings import Settings
+from tests.conftest import make_settings
 from tests.helpers import Api, fault_name
 
 BASE = {"firstname": "R", "lastname": "S", "website_id": 1}
@@ -147,7 +148,7 @@ async def test_injection_strings_are_refused_or_stored_literally(
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     # The shipped throttle defaults, without the slow-down so that the test is quick.
-    return Settings(database_url=database_url, migrate_on_start=False, login_slowdown=0)
+    return make_settings(database_url)
 
 
 async def test_brute_force_against_login_is_throttled(api: Api, settings: Settings) -> None:

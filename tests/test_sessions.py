@@ -10,6 +10,7 @@ import pytest
 
 from gateway.auth import users
 from gateway.settings import Settings
+from tests.conftest import make_settings
 from tests.helpers import Api, fault_name
 
 
@@ -59,14 +60,7 @@ async def test_end_session(api: Api, sid: str) -> None:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(
-        database_url=database_url,
-        migrate_on_start=False,
-        login_slowdown=0,
-        session_ttl=1.0,
-        login_max_failures=3,
-        login_lockout=60,
-    )
+    return make_settings(database_url, session_ttl=1.0, login_max_failures=3, login_lockout=60)
 
 
 async def test_session_expires_after_ttl_of_disuse(api: Api, sid: str) -> None:
