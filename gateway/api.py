@@ -9,7 +9,6 @@ import asyncio
 import base64
 import binascii
 import functools
-import inspect
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -131,12 +130,6 @@ def _rpc_method(
                 entry["fault"] = "internal"
                 raise JsonRpcError(**rpc_error(ctx.internal_fault(exc))) from None
 
-        # jsonrpcserver binds every request's params to inspect.signature(method); a signature
-        # set once here spares it unwrapping and rebuilding one per request.
-        method.__signature__ = inspect.signature(func)  # type: ignore[attr-defined]
-        # jsonrpcserver binds every request's params to inspect.signature(method); a signature
-        # set once here spares it unwrapping and rebuilding one per request.
-        method.__signature__ = inspect.signature(func)  # type: ignore[attr-defined]
         METHODS_BY_NAME[name] = method
         return method
 

@@ -11,7 +11,6 @@ again once and repeats the call. Every fault is raised as ``GatewayFault``.
 
 import itertools
 from collections.abc import AsyncIterator, Sequence
-from types import TracebackType
 from typing import Any, Self
 
 import aiohttp
@@ -64,12 +63,7 @@ class GatewayClient:
             raise
         return self
 
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *_: object) -> None:
         try:
             if self.session_id is not None:
                 await self._rpc("endSession", [self.session_id])
