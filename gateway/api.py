@@ -170,8 +170,11 @@ async def _authenticate(ctx: RequestContext, username: str, api_key: str) -> Pri
             window=settings.login_failure_window,
             lockout=settings.login_lockout,
         )
-        await asyncio.sleep(min(settings.login_slowdown * failures, 5.0))
         retry_after = await throttle.locked_for(connection, keys)
+        # A slowed answer must not hold a database connection: a flood of bad logins would
+        # otherwise take the whole pool from everyone else.
+        await ctx.release()
+        await asyncio.sleep(min(settings.login_slowdown * failures, 5.0))
         if retry_after is not None:
             raise FaultError(GLOBAL, "access_denied", retry_after=retry_after)
         raise FaultError(GLOBAL, "access_denied")

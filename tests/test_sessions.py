@@ -4,13 +4,15 @@ import asyncio
 import base64
 import hashlib
 import re
+from typing import Any
 
 import bcrypt
 import pytest
 
+from gateway.app import create_app
 from gateway.auth import users
 from gateway.settings import Settings
-from tests.conftest import make_settings
+from tests.conftest import TEST_KEY, make_settings
 from tests.helpers import Api, fault_name
 
 
@@ -159,3 +161,21 @@ async def test_magento_key_hash_is_accepted_and_upgraded(api: Api, stored: str) 
     assert len(await api.login("legacy", "legacy-key-1")) == 64
     error = await api.error("login", ["legacy", "legacy-key-2"])
     assert fault_name(error) == "access_denied"
+
+
+async def test_slowed_failed_logins_do_not_hold_database_connections(
+    aiohttp_client: Any, database_url: str, pool: Any, test_key_hash: str
+) -> None:
+    # Each failed login is answered a second later; twelve of them at once, more than the
+    # pool's ten connections, must not keep a good call waiting.
+    slow = make_settings(database_url, login_slowdown=1.0, login_max_failures=100)
+    api = Api(await aiohttp_client(create_app(slow, pool)), pool, test_key_hash, TEST_KEY)
+    await api.add_user("admin", ["all"])
+    sid = await api.login("admin")
+    failing = [asyncio.create_task(api.error("login", ["admin", f"bad-{n}"])) for n in range(12)]
+    await asyncio.sleep(0.3)  # the failed logins are now in their slow-down
+    good = asyncio.create_task(api.call(sid, "customer_group.list"))
+    done, _ = await asyncio.wait([good, *failing], return_when=asyncio.FIRST_COMPLETED)
+    assert done == {good}
+    assert len(await good) == 4
+    assert all(fault_name(e) == "access_denied" for e in await asyncio.gather(*failing))
