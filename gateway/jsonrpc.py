@@ -1,8 +1,8 @@
 """The JSON-RPC 2.0 envelope: bytes in, response parts out.
 
 jsonrpcserver (5.x, frozen since 2022) dispatches each single request: it finds the method,
-checks the params against its signature (-32602) and builds the response. Around it this
-module owns what it gets wrong or makes slow:
+calls it, turns its errors into error results and builds the response. Around it this module
+owns what the library gets wrong or makes slow:
 
 - parsing with orjson instead of the standard library;
 - batches are split here, because jsonrpcserver answers one error for a whole batch when a
@@ -124,6 +124,7 @@ class _Shape:
     """What a method accepts, read once from its signature (the first parameter is the
     context, which the dispatcher passes itself)."""
 
+    context: str
     names: tuple[str, ...]
     required: int
     more_positional: bool
@@ -131,9 +132,10 @@ class _Shape:
 
     @classmethod
     def of(cls, method: Callable[..., Any]) -> "_Shape":
-        parameters = list(inspect.signature(method).parameters.values())[1:]
+        context, *parameters = inspect.signature(method).parameters.values()
         plain = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         return cls(
+            context=context.name,
             names=tuple(p.name for p in plain),
             required=sum(p.default is p.empty for p in plain),
             more_positional=any(p.kind is p.VAR_POSITIONAL for p in parameters),
@@ -154,8 +156,10 @@ def _fits(method: Callable[..., Any], params: Any) -> bool:
             len(params) <= len(shape.names) or shape.more_positional
         )
     required = shape.names[: shape.required]
-    return all(name in params for name in required) and (
-        shape.more_named or all(name in shape.names for name in params)
+    return (
+        shape.context not in params
+        and all(name in params for name in required)
+        and (shape.more_named or all(name in shape.names for name in params))
     )
 
 

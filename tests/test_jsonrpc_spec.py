@@ -193,3 +193,9 @@ async def test_extra_members_make_an_invalid_request(api: Api) -> None:
 async def test_wrong_protocol_version_is_invalid_request(api: Api) -> None:
     _, answer = await api.post({"jsonrpc": "1.0", "method": "login", "id": 1})
     assert answer["error"]["code"] == -32600
+
+
+async def test_named_params_cannot_stand_in_for_the_context(api: Api, sid: str) -> None:
+    for method in ("call", "customer_group.list"):
+        _, answer = await api.post(rpc(method, {"sessionId": sid, "ctx": 1}, 1))
+        assert answer["error"]["code"] == -32602
