@@ -272,3 +272,31 @@ async def test_a_list_of_20000_customers_is_complete_and_in_order(api: Api, sid:
     assert await api.call(sid, "customer.count", [{"group_id": 1}]) == 6666
     group_one = await api.call(sid, "customer.list", [{"group_id": 1}])
     assert len(group_one) == 6666
+
+
+async def test_streamed_lists_inside_multicall_and_batches(
+    api: Api, sid: str, people: dict[str, int]
+) -> None:
+    slots = await api.result(
+        "multiCall",
+        [sid, [["customer.list"], ["customer.count"], ["customer.list", [{"group_id": 2}]]]],
+    )
+    assert [c["firstname"] for c in slots[0]] == ["Alice", "Bob", "Carol", "Dave"]
+    assert slots[1] == 4
+    assert [c["firstname"] for c in slots[2]] == ["Bob"]
+    atomic = await api.result("multiCall", [sid, [["customer.list"]], {"atomic": True}])
+    assert len(atomic[0]) == 4
+    status, answers = await api.post(
+        [
+            {"jsonrpc": "2.0", "method": "call", "params": [sid, "customer.list"], "id": 1},
+            {
+                "jsonrpc": "2.0",
+                "method": "call",
+                "params": [sid, "customer.list", [{"group_id": 3}]],
+                "id": "two",
+            },
+        ]
+    )
+    assert status == 200
+    assert [len(a["result"]) for a in answers] == [4, 1]
+    assert [a["id"] for a in answers] == [1, "two"]
