@@ -6,7 +6,7 @@ the transaction the dispatcher opened, and who is calling) and their arguments b
 """
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,10 +24,12 @@ __all__ = [
     "Param",
     "Resource",
     "ResourceMethod",
+    "assignments",
     "bind_args",
     "id_param",
     "json_object_sql",
     "parse_id",
+    "placeholders",
     "utc_text_sql",
 ]
 
@@ -162,3 +164,13 @@ def json_object_sql(fields: tuple[tuple[str, str], ...]) -> str:
 
     Keys are the code's own constants, never client text."""
     return "json_build_object(" + ", ".join(f"'{k}', {v}" for k, v in fields) + ")::text"
+
+
+def placeholders(count: int, first: int = 1) -> str:
+    """``$first, $first+1, …`` for ``count`` values."""
+    return ", ".join(f"${i}" for i in range(first, first + count))
+
+
+def assignments(names: Iterable[str], first: int) -> str:
+    """``name = $first, …`` for an UPDATE. Names are model field names, never client text."""
+    return ", ".join(f"{name} = ${i}" for i, name in enumerate(names, start=first))

@@ -17,8 +17,10 @@ from gateway.resources.base import (
     Param,
     Resource,
     ResourceMethod,
+    assignments,
     id_param,
     json_object_sql,
+    placeholders,
     utc_text_sql,
 )
 from gateway.resources.customer_data import CustomerData, parse_customer_data
@@ -60,7 +62,11 @@ _PASSWORD_HASH_FIELD = ("password_hash", "c.password_hash")
 
 
 ENTITY_SQL = json_object_sql(_ENTITY_FIELDS)
-_ENTITY_WITH_HASH = json_object_sql((*_ENTITY_FIELDS, _PASSWORD_HASH_FIELD))
+# The entity by whether its reader may see password_hash.
+_ENTITY_FOR = {
+    False: ENTITY_SQL,
+    True: json_object_sql((*_ENTITY_FIELDS, _PASSWORD_HASH_FIELD)),
+}
 
 # What list and count may filter and order on: field name -> column and type.
 COLUMNS: dict[str, Column] = {
@@ -99,11 +105,9 @@ COLUMNS: dict[str, Column] = {
     "is_active": Column("c.is_active", "bool"),
 }
 
-_INFO_SQL = "SELECT {entity} FROM customer c WHERE c.customer_id = $1"
-# by whether password_hash may be shown
 _INFO_SQL_FOR = {
-    False: _INFO_SQL.format(entity=ENTITY_SQL),
-    True: _INFO_SQL.format(entity=_ENTITY_WITH_HASH),
+    shown: f"SELECT {entity} FROM customer c WHERE c.customer_id = $1"
+    for shown, entity in _ENTITY_FOR.items()
 }
 _LIST_SQL = "SELECT {entity} FROM customer c {suffix}"
 _COUNT_SQL = "SELECT count(*) FROM customer c WHERE {where}"
@@ -130,7 +134,7 @@ _STREAM_CHUNK = 1000
 
 
 def _entity(ctx: CallContext) -> str:
-    return _ENTITY_WITH_HASH if ctx.may(PASSWORD_HASH) else ENTITY_SQL
+    return _ENTITY_FOR[ctx.may(PASSWORD_HASH)]
 
 
 def _fault(name: str, message: str | None = None, **extra: Any) -> FaultError:
@@ -284,9 +288,7 @@ async def create(ctx: CallContext, customer_data: Any, store: Any = None) -> int
         created_in=data.created_in or chosen.name,
     )
     names = list(columns)
-    sql = _INSERT_SQL.format(
-        columns=", ".join(names), values=", ".join(f"${i}" for i in range(1, len(names) + 1))
-    )
+    sql = _INSERT_SQL.format(columns=", ".join(names), values=placeholders(len(names)))
     customer_id = await ctx.connection.fetchval(sql, *columns.values())
     if customer_id is None:
         raise await _holder_of(ctx, website_id, columns["email"])
@@ -323,9 +325,7 @@ async def update(ctx: CallContext, customer_id: int, customer_data: Any, store: 
         columns["store_id"] = given["store_id"]
     if not columns:
         return True
-    sql = _UPDATE_SQL.format(
-        assignments=", ".join(f"{name} = ${i}" for i, name in enumerate(columns, start=2))
-    )
+    sql = _UPDATE_SQL.format(assignments=assignments(columns, first=2))
     try:
         # A savepoint, so that a duplicate email leaves the transaction usable for the lookup.
         async with ctx.connection.transaction():

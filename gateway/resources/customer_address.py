@@ -16,8 +16,10 @@ from gateway.resources.base import (
     Param,
     Resource,
     ResourceMethod,
+    assignments,
     id_param,
     json_object_sql,
+    placeholders,
     utc_text_sql,
 )
 
@@ -78,7 +80,10 @@ _CURRENT_SQL = f"""
 SELECT a.customer_id, {", ".join(f"a.{column}" for column in _COLUMNS)}
 FROM customer_address a WHERE a.address_id = $1 FOR UPDATE
 """
-_INSERT_SQL = "INSERT INTO customer_address (customer_id, {columns}) VALUES ($1, {values})"
+_INSERT_SQL = """
+INSERT INTO customer_address (customer_id, {columns}) VALUES ($1, {values})
+RETURNING address_id
+"""
 _UPDATE_SQL = """
 UPDATE customer_address SET {assignments}, updated_at = now() WHERE address_id = $1
 """
@@ -135,12 +140,7 @@ async def create(ctx: CallContext, customer_id: int, address_data: Any) -> int:
         raise _fault("customer_not_exists")
     change = parse_address_data(address_data)
     names = list(change.columns)
-    sql = (
-        _INSERT_SQL.format(
-            columns=", ".join(names), values=", ".join(f"${i}" for i in range(2, len(names) + 2))
-        )
-        + " RETURNING address_id"
-    )
+    sql = _INSERT_SQL.format(columns=", ".join(names), values=placeholders(len(names), first=2))
     address_id: int = await ctx.connection.fetchval(sql, customer_id, *change.columns.values())
     await _apply_defaults(ctx, customer_id, address_id, change)
     return address_id
@@ -155,10 +155,8 @@ async def update(ctx: CallContext, address_id: int, address_data: Any) -> bool:
     change = parse_address_data(address_data, stored)
     changed = {k: v for k, v in change.columns.items() if v != stored.get(k)}
     if changed:
-        assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(changed, start=2))
-        await ctx.connection.execute(
-            _UPDATE_SQL.format(assignments=assignments), address_id, *changed.values()
-        )
+        sql = _UPDATE_SQL.format(assignments=assignments(changed, first=2))
+        await ctx.connection.execute(sql, address_id, *changed.values())
     await _apply_defaults(ctx, customer_id, address_id, change)
     return True
 
