@@ -1,9 +1,10 @@
 """Prometheus metrics, one set per application (so per worker process): requests and faults
 by method and fault name, a latency histogram, and the pool's size and use.
 
-Requests only bump plain counters here; prometheus-client turns them into its exposition format
-when /metrics is scraped (a custom collector). Its own Counter and Histogram take a lock per
-increment, which cost more than a tenth of a request's time on the hot path.
+Requests are booked as plain tuples, counted in batches into plain counters; prometheus-client
+turns those into its exposition format when /metrics is scraped (a custom collector). Its own
+Counter and Histogram take a lock per increment, which cost more than a tenth of a request's
+time on the hot path.
 """
 
 import bisect
@@ -25,6 +26,7 @@ from gateway.api import METHODS_BY_NAME
 
 __all__ = ["Metrics"]
 
+_BATCH = 256
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -44,22 +46,34 @@ class Metrics(Collector):
         self._latency: defaultdict[str, list[int]] = defaultdict(lambda: [0] * (len(_BUCKETS) + 1))
         self._latency_sum: defaultdict[str, float] = defaultdict(float)
         self._pool: asyncpg.Pool | None = None
+        self._finished: list[tuple[str, int, float, list[dict[str, Any]]]] = []
         self.registry = CollectorRegistry()
         self.registry.register(self)
 
     def observe(
         self, endpoint: str, status: int, seconds: float, calls: list[dict[str, Any]]
     ) -> None:
-        self._requests[endpoint, str(status)] += 1
-        self._latency[endpoint][bisect.bisect_left(_BUCKETS, seconds)] += 1
-        self._latency_sum[endpoint] += seconds
-        for entry in calls:
-            method = _method_label(entry)
-            self._calls[method] += 1
-            if "fault" in entry:
-                self._faults[method, entry["fault"]] += 1
+        """Book a finished request. Requests are counted in batches, when scraped or every
+        ``_BATCH`` requests: counting many at once costs a fraction of counting each at the end
+        of its request."""
+        self._finished.append((endpoint, status, seconds, calls))
+        if len(self._finished) >= _BATCH:
+            self._count_finished()
+
+    def _count_finished(self) -> None:
+        finished, self._finished = self._finished, []
+        for endpoint, status, seconds, calls in finished:
+            self._requests[endpoint, str(status)] += 1
+            self._latency[endpoint][bisect.bisect_left(_BUCKETS, seconds)] += 1
+            self._latency_sum[endpoint] += seconds
+            for entry in calls:
+                method = _method_label(entry)
+                self._calls[method] += 1
+                if "fault" in entry:
+                    self._faults[method, entry["fault"]] += 1
 
     def collect(self) -> Iterator[Any]:
+        self._count_finished()
         requests = CounterMetricFamily(
             "gateway_http_requests",
             "HTTP requests by endpoint and status",

@@ -90,14 +90,13 @@ async def _serve(
     request: web.Request, verbs: dict[str, Verb], customer_id: str | None
 ) -> web.Response:
     as_json = _wants_json(request)
-    scope = exchange(request, "rest")
-    async with scope as current:
+    async with exchange(request, "rest") as current:
         ctx = current.context
         try:
             verb = verbs.get(request.method)
             if verb is None:
                 raise RestError(405, "Resource method not implemented yet.")
-            async with scope.deadline():
+            async with current.deadline():
                 principal = await _authenticate(ctx, request)
                 body = await verb(request, ctx, principal, customer_id)
             if isinstance(body, _Created):
