@@ -32,10 +32,10 @@ from jsonrpcserver.codes import (
     ERROR_INVALID_REQUEST,
     ERROR_PARSE_ERROR,
 )
-from jsonrpcserver.dispatcher import create_request, get_method, to_response
+from jsonrpcserver.dispatcher import create_request, get_method
 from jsonrpcserver.methods import Methods
-from jsonrpcserver.response import ErrorResponse, Response, SuccessResponse
-from jsonrpcserver.result import InvalidParamsResult
+from jsonrpcserver.request import Request
+from jsonrpcserver.result import InvalidParamsResult, Result
 from jsonrpcserver.sentinels import NODATA, NOID
 from oslash.either import Left
 
@@ -82,19 +82,17 @@ def _check(request: Any) -> dict[str, Any] | None:
     return checked
 
 
-def _as_dict(request_id_of_log: str) -> Callable[[Response], dict[str, Any]]:
-    def post_process(response: Response) -> dict[str, Any]:
-        value = response._error if isinstance(response, Left) else response._value
-        if isinstance(value, SuccessResponse):
-            return {"jsonrpc": "2.0", "result": value.result, "id": value.id}
-        assert isinstance(value, ErrorResponse)
-        data = value.data
-        if value.code == ERROR_INTERNAL_ERROR:
+def _answer(request: Request, result: Result, request_id_of_log: str) -> dict[str, Any]:
+    """The response object for a call's result (jsonrpcserver's ``Either``), built directly:
+    its ``to_response`` goes through two more wrapper objects per request."""
+    if isinstance(result, Left):
+        error = result._error
+        data = error.data
+        if error.code == ERROR_INTERNAL_ERROR:
             # jsonrpcserver puts str(exception) here: never show it.
             data = {"request_id": request_id_of_log}
-        return _error(value.code, value.message, value.id, data)
-
-    return post_process
+        return _error(error.code, error.message, request.id, data)
+    return {"jsonrpc": "2.0", "result": result._value.result, "id": request.id}
 
 
 async def _dispatch_one(
@@ -108,6 +106,7 @@ async def _dispatch_one(
     # deserialise/validate round per request; this request is parsed and checked already.
     parsed = create_request(checked)
     found = get_method(methods, parsed.method)
+    result: Result
     if isinstance(found, Left):
         result = found
     elif not _fits(found._value, parsed.params):
@@ -116,7 +115,7 @@ async def _dispatch_one(
         result = await call(parsed, context, found._value)
     if parsed.id is NOID:
         return None
-    return _as_dict(request_id_of_log)(to_response(parsed, result))
+    return _answer(parsed, result, request_id_of_log)
 
 
 @dataclass(frozen=True, slots=True)
