@@ -4,12 +4,16 @@ A granted path allows itself and every path below it (``customer`` allows ``cust
 except ``customer/password_hash``, which only ``all`` or the path itself allows.
 """
 
+import functools
+
 __all__ = ["ALL", "PASSWORD_HASH", "allows"]
 
 ALL = "all"
 PASSWORD_HASH = "customer/password_hash"  # noqa: S105 - an ACL path, not a secret
 
 
+# A handful of roles and paths: each answer is worked out once (a call asks two or three).
+@functools.lru_cache(maxsize=4096)
 def allows(granted: frozenset[str], needed: str) -> bool:
     if ALL in granted or needed in granted:
         return True

@@ -11,7 +11,7 @@ import secrets
 
 import asyncpg
 
-from gateway.auth.users import Principal
+from gateway.auth.users import Principal, principal_of
 
 __all__ = ["RESOLVE_SQL", "end_session", "open_session", "resolve_session"]
 
@@ -67,7 +67,7 @@ async def resolve_session(
     row = await connection.fetchrow(RESOLVE_SQL, _digest(session_id), ttl, touch_after)
     if row is None:
         return None
-    return Principal(row["user_id"], row["username"], frozenset(row["resources"]))
+    return principal_of(row["user_id"], row["username"], tuple(row["resources"]))
 
 
 async def end_session(connection: asyncpg.Connection, session_id: object) -> None:

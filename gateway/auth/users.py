@@ -1,5 +1,6 @@
 """API users: their storage, and the operations the command line offers on them."""
 
+import functools
 from dataclasses import dataclass
 
 import asyncpg
@@ -12,6 +13,7 @@ __all__ = [
     "disable_user",
     "find_user",
     "list_users",
+    "principal_of",
     "remove_user",
     "replace_key_hash",
 ]
@@ -35,7 +37,14 @@ class ApiUser:
     is_active: bool
 
     def principal(self) -> Principal:
-        return Principal(self.user_id, self.username, frozenset(self.resources))
+        return principal_of(self.user_id, self.username, tuple(self.resources))
+
+
+# Principals are immutable: calls by the same user with the same role share one (and so the
+# ACL answers cached for its set of paths) instead of building it anew for every call.
+@functools.lru_cache(maxsize=1024)
+def principal_of(user_id: int, username: str, resources: tuple[str, ...]) -> Principal:
+    return Principal(user_id, username, frozenset(resources))
 
 
 _COLUMNS = "user_id, username, api_key_hash, resources, is_active"
