@@ -26,6 +26,7 @@ from gateway.auth import sessions, throttle, users
 from gateway.auth.acl import allows
 from gateway.auth.passwords import SecretHasher
 from gateway.auth.users import Principal
+from gateway.deadlines import Deadlines
 from gateway.faults import GLOBAL, FaultError, faults_of, multicall_slot, rpc_error
 from gateway.resources import METHODS, RESOURCES
 from gateway.resources.base import CallContext, ResourceMethod, bind_args
@@ -48,11 +49,13 @@ _UNAVAILABLE = (
 
 @dataclass(slots=True)
 class Services:
-    """What lives as long as the application: settings, the pool, the secret hasher."""
+    """What lives as long as the application: settings, the pool, the secret hasher, the
+    calls' deadlines."""
 
     settings: Settings
     pool: asyncpg.Pool
     hasher: SecretHasher
+    deadlines: Deadlines
 
 
 @dataclass(slots=True)
@@ -64,7 +67,6 @@ class RequestContext:
     client_address: str | None = None
     authorization: str | None = None
     calls: list[dict[str, Any]] = field(default_factory=list)
-    deadline: asyncio.Timeout | None = None
     _connection: asyncpg.Connection | None = None
 
     async def connection(self) -> asyncpg.Connection:
@@ -90,6 +92,11 @@ class RequestContext:
         """Log an unexpected error with the request id; the client sees only the id (and, when
         the database is unavailable, that a retry may succeed)."""
         extra: dict[str, Any] = {"request_id": self.request_id}
+        if isinstance(exc, TimeoutError) and self._connection is not None:
+            # Cut off mid-statement by its deadline: given back as it is, asyncpg would wait
+            # for the server to acknowledge the cancel, which a server that stopped answering
+            # never does. Closed, the pool replaces it.
+            self._connection.terminate()
         if self._database_unavailable(exc):
             extra["retryable"] = True
             log.warning(
@@ -117,8 +124,7 @@ def _rpc_method(
             try:
                 # Should the database stop answering, the call ends as a retryable internal
                 # fault (TimeoutError) instead of hanging.
-                async with asyncio.timeout(ctx.services.settings.call_deadline) as deadline:
-                    ctx.deadline = deadline
+                async with ctx.services.deadlines.watch():
                     return Success(await func(ctx, *args, **kwargs))
             except FaultError as error:
                 entry["fault"] = error.fault.name
@@ -300,9 +306,7 @@ async def _run_calls(
 ) -> list[Any]:
     results: list[Any] = []
     for entry in calls:
-        if ctx.deadline is not None:  # each call of a batch gets the whole allowance
-            loop = asyncio.get_running_loop()
-            ctx.deadline.reschedule(loop.time() + ctx.services.settings.call_deadline)
+        ctx.services.deadlines.restart()  # each call of a batch gets the whole allowance
         try:
             if not isinstance(entry, list) or not entry or len(entry) > 2:
                 raise FaultError(GLOBAL, "resource_path_invalid")

@@ -20,6 +20,7 @@ from gateway.api import METHODS_BY_NAME, Services
 from gateway.auth.passwords import SecretHasher
 from gateway.cors import enable_cors
 from gateway.database import create_pool, database_url, upgrade
+from gateway.deadlines import Deadlines
 from gateway.exchange import ACCESS_LOG, METRICS, SERVICES, exchange
 from gateway.jsonrpc import JsonStream, Part, encode, handle
 from gateway.metrics import Metrics
@@ -65,7 +66,12 @@ def _lifetime(
             if settings.migrate_on_start:
                 async with pool.acquire() as connection:
                     await upgrade(connection)
-            app[SERVICES] = Services(settings, pool, SecretHasher(settings.hash_concurrency))
+            app[SERVICES] = Services(
+                settings,
+                pool,
+                SecretHasher(settings.hash_concurrency),
+                Deadlines(settings.call_deadline),
+            )
             yield
         finally:
             app[ACCESS_LOG].flush()

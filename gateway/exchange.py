@@ -1,7 +1,6 @@
 """One HTTP exchange, whatever the endpoint: its request context, the connection given back
 at the end, and the one structured log line every request gets."""
 
-import asyncio
 import itertools
 import secrets
 import time
@@ -10,6 +9,7 @@ from aiohttp import web
 
 from gateway.access_log import AccessLog
 from gateway.api import RequestContext, Services
+from gateway.deadlines import Watch
 from gateway.metrics import Metrics
 
 __all__ = ["ACCESS_LOG", "METRICS", "SERVICES", "exchange"]
@@ -47,9 +47,9 @@ class exchange:
     async def __aenter__(self) -> "exchange":
         return self
 
-    def deadline(self) -> asyncio.Timeout:
+    def deadline(self) -> Watch:
         """The bound on a REST verb, should the database stop answering."""
-        return asyncio.timeout(self.context.services.settings.call_deadline)
+        return self.context.services.deadlines.watch()
 
     async def __aexit__(self, *_: object) -> None:
         request, context = self._request, self.context

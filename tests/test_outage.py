@@ -3,11 +3,14 @@ started again while clients keep creating customers.
 
 While it is down every call fails fast with ``internal`` and ``data.retryable``; within 5 s of
 its return every call succeeds again, without restarting the gateway; and every create that
-answered with an id is in the database afterwards.
+answered with an id is in the database afterwards. A database that stops answering without
+going away holds a call no longer than its deadline.
 """
 
 import asyncio
 import itertools
+import os
+import signal
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -21,6 +24,7 @@ from aiohttp.test_utils import TestClient
 from gateway.app import create_app
 from gateway.auth import users
 from gateway.database import create_pool, upgrade
+from gateway.deadlines import CHECKS_PER_ALLOWANCE
 from tests.conftest import TEST_KEY, make_settings
 
 CONNECT_TIMEOUT = 1.0
@@ -135,3 +139,46 @@ async def test_calls_fail_fast_during_an_outage_and_recover_after_it(
         f"down (slowest answer {slowest:.2f} s); back {first_success - came_back:.2f} s after "
         f"it returned; {len(created)} acknowledged ids, all stored"
     )
+
+
+async def test_a_call_to_a_database_that_stops_answering_ends_at_its_deadline(
+    database: Any, aiohttp_client: Any, test_key_hash: str
+) -> None:
+    url = str(database.get_uri())
+    connection = await asyncpg.connect(url)
+    await upgrade(connection)
+    await users.add_user(connection, "loader", test_key_hash, ["all"])
+    await connection.close()
+    # One pooled connection, whose server process is then stopped: it neither answers nor
+    # refuses, and PostgreSQL's own statement_timeout cannot fire.
+    settings = make_settings(
+        url, pool_min_size=1, pool_max_size=1, db_connect_timeout=0.5, db_command_timeout=1.0
+    )
+    allowance = settings.call_deadline
+    pool = await create_pool(settings, url)
+    client: TestClient[Any, Any] = await aiohttp_client(create_app(settings, pool))
+
+    async def rpc(method: str, params: Any) -> dict[str, Any]:
+        response = await client.post(
+            "/api/jsonrpc", json={"jsonrpc": "2.0", "method": method, "params": params, "id": 1}
+        )
+        answer: dict[str, Any] = await response.json()
+        return answer
+
+    session_id = (await rpc("login", ["loader", TEST_KEY]))["result"]
+    backend = await pool.fetchval("SELECT pg_backend_pid()")
+    os.kill(backend, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        async with asyncio.timeout(allowance * 3):  # a failure, not a hung test
+            answer = await rpc("call", [session_id, "customer.list", []])
+        took = time.monotonic() - started
+    finally:
+        os.kill(backend, signal.SIGCONT)
+    error = answer["error"]
+    assert (error["code"], error["data"]["fault"]) == (1, "internal"), error
+    assert error["data"]["retryable"] is True
+    assert allowance <= took <= allowance * (1 + 1 / CHECKS_PER_ALLOWANCE) + 0.5
+    # The gateway carries on: the next call gets a working connection.
+    assert (await rpc("call", [session_id, "customer.list", []]))["result"] == []
+    await pool.close()
