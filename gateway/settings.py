@@ -39,6 +39,7 @@ class Settings(BaseSettings):
 
     pool_min_size: int = Field(default=2, ge=0)
     pool_max_size: int = Field(default=10, ge=1)
+    pool_max_idle: float = Field(default=0, ge=0, description="seconds; 0 keeps them open")
     db_command_timeout: float = Field(default=30, gt=0, description="seconds")
     db_connect_timeout: float = Field(default=5, gt=0, description="seconds")
 

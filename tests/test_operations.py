@@ -11,7 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import asyncpg
 
-from gateway.database import SCHEMA_DIR, upgrade
+from gateway.database import SCHEMA_DIR, create_pool, upgrade
+from tests.conftest import make_settings
 from tests.processes import free_port, post, start_gateway, wait_ready
 
 Fresh = Callable[[], str]
@@ -201,3 +202,19 @@ def test_shutdown_finishes_requests_in_flight(fresh_database: Fresh) -> None:
             server.kill()
             server.communicate()
     assert server.returncode == 0
+
+
+async def test_idle_pool_connections_close_only_when_asked(database_url: str) -> None:
+    async def same_connection_after_idling(max_idle: float) -> bool:
+        pool = await create_pool(
+            make_settings(database_url, pool_min_size=0, pool_max_idle=max_idle), database_url
+        )
+        try:
+            before = await pool.fetchval("SELECT pg_backend_pid()")
+            await asyncio.sleep(1.0)
+            return bool(await pool.fetchval("SELECT pg_backend_pid()") == before)
+        finally:
+            await pool.close()
+
+    assert await same_connection_after_idling(0), "by default an idle connection stays open"
+    assert not await same_connection_after_idling(0.2), "GATEWAY_POOL_MAX_IDLE closes it"
