@@ -104,12 +104,13 @@ async def jsonrpc_endpoint(request: web.Request) -> web.StreamResponse:
         if parts is None:
             current.status = 204
             return web.Response(status=204)
-        return await _respond(request, parts)
+        if len(parts) == 1 and type(parts[0]) is bytes:
+            return web.Response(body=parts[0], content_type=_JSON)
+        return await _stream(request, parts)
 
 
-async def _respond(request: web.Request, parts: list[Part]) -> web.StreamResponse:
-    if len(parts) == 1 and isinstance(parts[0], bytes):
-        return web.Response(body=parts[0], content_type=_JSON)
+async def _stream(request: web.Request, parts: list[Part]) -> web.StreamResponse:
+    """Write a response with long lists in it as they are produced, in chunks."""
     response = web.StreamResponse(headers={"Content-Type": _JSON})
     response.enable_chunked_encoding()
     await response.prepare(request)

@@ -34,23 +34,6 @@ class Deadlines:
         if task in self._due:
             self._due[task] = asyncio.get_running_loop().time() + self.allowance
 
-    def _start(self, task: _Task) -> None:
-        loop = asyncio.get_running_loop()
-        self._due[task] = loop.time() + self.allowance
-        if self._next_check is None:
-            self._next_check = loop.call_later(
-                self.allowance / CHECKS_PER_ALLOWANCE, self._cancel_overdue
-            )
-
-    def _end(self, task: _Task) -> bool:
-        """Stop watching ``task``; whether it was cancelled for running late (that cancellation
-        is withdrawn here, as ``asyncio.timeout`` does)."""
-        del self._due[task]
-        if task not in self._overdue:
-            return False
-        self._overdue.discard(task)
-        return task.uncancel() == 0
-
     def _cancel_overdue(self) -> None:
         loop = asyncio.get_running_loop()
         now = loop.time()
@@ -79,8 +62,20 @@ class Watch:
         if task is None:
             raise RuntimeError("a deadline bounds a task")
         self._task = task
-        self._deadlines._start(task)
+        deadlines = self._deadlines
+        loop = asyncio.get_running_loop()
+        deadlines._due[task] = loop.time() + deadlines.allowance
+        if deadlines._next_check is None:
+            deadlines._next_check = loop.call_later(
+                deadlines.allowance / CHECKS_PER_ALLOWANCE, deadlines._cancel_overdue
+            )
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: Any, _: Any) -> None:
-        if self._deadlines._end(self._task) and exc_type is asyncio.CancelledError:
-            raise TimeoutError from exc
+        task, deadlines = self._task, self._deadlines
+        del deadlines._due[task]
+        if task in deadlines._overdue:
+            # Cancelled for running late: that cancellation is withdrawn here (as asyncio.timeout
+            # does) and the block ends with TimeoutError instead.
+            deadlines._overdue.discard(task)
+            if task.uncancel() == 0 and exc_type is asyncio.CancelledError:
+                raise TimeoutError from exc

@@ -63,20 +63,19 @@ def _error(code: int, message: str, request_id: Any = None, data: Any = NODATA) 
 def _check(request: Any) -> dict[str, Any] | None:
     """The request with named params folded to snake_case, or None when it is not a valid
     JSON-RPC 2.0 request object (the same rules as jsonrpcserver's request schema)."""
-    if not isinstance(request, dict) or request.get("jsonrpc") != "2.0":
+    # Exact types: the request comes from orjson (a bool is not an id).
+    if type(request) is not dict or request.get("jsonrpc") != "2.0":
         return None
-    if not isinstance(request.get("method"), str) or not request.keys() <= _ALLOWED_KEYS:
+    if type(request.get("method")) is not str or not request.keys() <= _ALLOWED_KEYS:
         return None
     request_id = request.get("id")
-    if request_id is not None and (
-        isinstance(request_id, bool) or not isinstance(request_id, _ID_TYPES)
-    ):
+    if request_id is not None and type(request_id) not in _ID_TYPES:
         return None
     params = request.get("params", [])
-    if isinstance(params, dict):
+    if type(params) is dict:
         # Named params bind to Python parameter names: sessionId and session_id alike.
         request = {**request, "params": {snake_case(k): v for k, v in params.items()}}
-    elif not isinstance(params, list):
+    elif type(params) is not list:
         return None
     checked: dict[str, Any] = request
     return checked

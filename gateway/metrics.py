@@ -39,7 +39,7 @@ def _method_label(entry: dict[str, Any]) -> str:
 
 class Metrics(Collector):
     def __init__(self) -> None:
-        self._requests: Counter[tuple[str, str]] = Counter()
+        self._requests: Counter[tuple[str, int]] = Counter()
         self._calls: Counter[str] = Counter()
         self._faults: Counter[tuple[str, str]] = Counter()
         # per endpoint: a count per bucket (the last for +Inf), and the sum of seconds
@@ -62,15 +62,17 @@ class Metrics(Collector):
 
     def _count_finished(self) -> None:
         finished, self._finished = self._finished, []
-        for endpoint, status, seconds, calls in finished:
-            self._requests[endpoint, str(status)] += 1
-            self._latency[endpoint][bisect.bisect_left(_BUCKETS, seconds)] += 1
-            self._latency_sum[endpoint] += seconds
-            for entry in calls:
+        requests, latency, latency_sum = self._requests, self._latency, self._latency_sum
+        calls, faults = self._calls, self._faults
+        for endpoint, status, seconds, entries in finished:
+            requests[endpoint, status] += 1
+            latency[endpoint][bisect.bisect_left(_BUCKETS, seconds)] += 1
+            latency_sum[endpoint] += seconds
+            for entry in entries:
                 method = _method_label(entry)
-                self._calls[method] += 1
+                calls[method] += 1
                 if "fault" in entry:
-                    self._faults[method, entry["fault"]] += 1
+                    faults[method, entry["fault"]] += 1
 
     def collect(self) -> Iterator[Any]:
         self._count_finished()
@@ -80,7 +82,7 @@ class Metrics(Collector):
             labels=["endpoint", "status"],
         )
         for (endpoint, status), count in sorted(self._requests.items()):
-            requests.add_metric([endpoint, status], count)
+            requests.add_metric([endpoint, str(status)], count)
         yield requests
         calls = CounterMetricFamily(
             "gateway_calls", "JSON-RPC methods and API paths called", labels=["method"]

@@ -5,6 +5,7 @@ gathers them into the method table. Handlers receive a ``CallContext`` (the conn
 the transaction the dispatcher opened, and who is calling) and their arguments by name.
 """
 
+import functools
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -66,6 +67,10 @@ class Param:
     fits: Callable[[Any], bool] = _anything
     schema: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    key: str = field(init=False)  # the handler's keyword: the name in snake_case
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", snake_case(self.name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +91,10 @@ class ResourceMethod:
     writes: bool
     result_schema: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    params_by_key: dict[str, Param] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "params_by_key", {p.key: p for p in self.params})
 
     @property
     def path(self) -> str:
@@ -98,28 +107,25 @@ def _bad_param(message: str) -> FaultError:
 
 def bind_args(method: ResourceMethod, args: Any) -> dict[str, Any]:
     """The handler's keyword arguments for ``args`` given as a list, an object or a scalar."""
-    given: dict[str, Any] = {}
+    bound: dict[str, Any] = {}  # by keyword: first as given, then as parsed
     if isinstance(args, dict):
-        by_name = {snake_case(p.name): p for p in method.params}
         for key, value in args.items():
-            param = by_name.get(snake_case(key)) if isinstance(key, str) else None
+            param = method.params_by_key.get(snake_case(key)) if isinstance(key, str) else None
             if param is None:
                 raise _bad_param(f"Unknown argument '{key}' for {method.path}.")
-            given[param.name] = value
+            bound[param.key] = value
     elif args is not None:
-        values = args if isinstance(args, list) else [args]
         slots = iter(method.params)
-        for value in values:
+        for value in args if isinstance(args, list) else (args,):
             for param in slots:
                 if param.required or param.fits(value):
-                    given[param.name] = value
+                    bound[param.key] = value
                     break
             else:
                 raise _bad_param(f"Too many arguments for {method.path}.")
-    bound: dict[str, Any] = {}
     for param in method.params:
-        if param.name in given:
-            bound[snake_case(param.name)] = param.parse(given[param.name])
+        if param.key in bound:
+            bound[param.key] = param.parse(bound[param.key])
         elif param.required:
             raise _bad_param(f"Required parameter '{param.name}' is missing.")
     return bound
@@ -133,7 +139,7 @@ _INT4_MAX = 2**31 - 1
 def parse_id(value: Any, name: str = "id") -> int:
     """An id given as a JSON number or a numeric string; out of range, ``NO_SUCH_ID``."""
     number: int | None = None
-    if isinstance(value, int) and not isinstance(value, bool):
+    if type(value) is int:  # the usual case first (bool is a subclass of int: not an id)
         number = value
     elif (isinstance(value, float) and value.is_integer()) or (
         isinstance(value, str) and re.fullmatch(r"\s*-?[0-9]{1,40}\s*", value)
@@ -149,7 +155,7 @@ def id_param(name: str) -> Param:
     return Param(
         name,
         required=True,
-        parse=lambda value: parse_id(value, name),
+        parse=functools.partial(parse_id, name=name),
         schema={"type": ["integer", "string"]},
     )
 
