@@ -124,7 +124,7 @@ def _rpc_method(
             try:
                 # Should the database stop answering, the call ends as a retryable internal
                 # fault (TimeoutError) instead of hanging.
-                async with ctx.services.deadlines.watch():
+                with ctx.services.deadlines.watch():
                     return Success(await func(ctx, *args, **kwargs))
             except FaultError as error:
                 entry["fault"] = error.fault.name

@@ -25,7 +25,7 @@ class Deadlines:
         self._next_check: asyncio.TimerHandle | None = None
 
     def watch(self) -> "Watch":
-        """``async with deadlines.watch():`` bounds the block by the allowance."""
+        """``with deadlines.watch():`` bounds the block (in a task) by the allowance."""
         return Watch(self)
 
     def restart(self) -> None:
@@ -49,7 +49,8 @@ class Deadlines:
 
 
 class Watch:
-    """One block under its deadline; a task runs at most one at a time."""
+    """One block under its deadline; a task runs at most one at a time. (A plain context
+    manager: it awaits nothing, so it costs no coroutines.)"""
 
     __slots__ = ("_deadlines", "_task")
     _task: _Task
@@ -57,7 +58,7 @@ class Watch:
     def __init__(self, deadlines: Deadlines) -> None:
         self._deadlines = deadlines
 
-    async def __aenter__(self) -> None:
+    def __enter__(self) -> None:
         task = asyncio.current_task()
         if task is None:
             raise RuntimeError("a deadline bounds a task")
@@ -70,7 +71,7 @@ class Watch:
                 deadlines.allowance / CHECKS_PER_ALLOWANCE, deadlines._cancel_overdue
             )
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: Any, _: Any) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: Any, _: Any) -> None:
         task, deadlines = self._task, self._deadlines
         del deadlines._due[task]
         if task in deadlines._overdue:

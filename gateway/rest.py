@@ -96,7 +96,7 @@ async def _serve(
             verb = verbs.get(request.method)
             if verb is None:
                 raise RestError(405, "Resource method not implemented yet.")
-            async with current.deadline():
+            with current.deadline():
                 principal = await _authenticate(ctx, request)
                 body = await verb(request, ctx, principal, customer_id)
             if isinstance(body, _Created):
