@@ -16,11 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
-from jsonrpcserver import Success
 from jsonrpcserver.codes import ERROR_INVALID_PARAMS
 from jsonrpcserver.exceptions import JsonRpcError
 from jsonrpcserver.methods import Methods
-from jsonrpcserver.result import Result
 
 from gateway.auth import sessions, throttle, users
 from gateway.auth.acl import allows
@@ -113,19 +111,19 @@ METHODS_BY_NAME: Methods = {}
 
 def _rpc_method(
     name: str,
-) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Result]]]:
+) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
     """Register a top-level method; faults become JSON-RPC errors here and only here."""
 
-    def register(func: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Result]]:
+    def register(func: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         @functools.wraps(func)
-        async def method(ctx: RequestContext, *args: Any, **kwargs: Any) -> Result:
+        async def method(ctx: RequestContext, *args: Any, **kwargs: Any) -> Any:
             entry: dict[str, Any] = {"method": name}
             ctx.calls.append(entry)
             try:
                 # Should the database stop answering, the call ends as a retryable internal
                 # fault (TimeoutError) instead of hanging.
                 with ctx.services.deadlines.watch():
-                    return Success(await func(ctx, *args, **kwargs))
+                    return await func(ctx, *args, **kwargs)
             except FaultError as error:
                 entry["fault"] = error.fault.name
                 raise JsonRpcError(**rpc_error(error)) from None
@@ -387,7 +385,7 @@ async def discover(ctx: RequestContext) -> dict[str, Any]:
     return openrpc_document()
 
 
-def _shortcut(api_path: str) -> Callable[..., Awaitable[Result]]:
+def _shortcut(api_path: str) -> Callable[..., Awaitable[Any]]:
     """``{"method": "customer.info", "params": [SID, 5]}`` means
     ``call(SID, "customer.info", [5])``."""
 
