@@ -12,7 +12,7 @@ import itertools
 import os
 import signal
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,24 +52,21 @@ async def database(tmp_path: Path) -> AsyncIterator[Any]:
     await asyncio.to_thread(server.stop)
 
 
-async def test_calls_fail_fast_during_an_outage_and_recover_after_it(
-    database: Any, aiohttp_client: Any, test_key_hash: str
-) -> None:
+@pytest.fixture
+async def url(database: Any, test_key_hash: str) -> str:
+    """The test's own server, migrated, with an API user "loader" allowed everything."""
     url = str(database.get_uri())
     connection = await asyncpg.connect(url)
     await upgrade(connection)
     await users.add_user(connection, "loader", test_key_hash, ["all"])
     await connection.close()
+    return url
 
-    settings = make_settings(
-        url,
-        pool_max_size=4,
-        db_connect_timeout=CONNECT_TIMEOUT,
-        db_command_timeout=COMMAND_TIMEOUT,
-    )
-    pool = await create_pool(settings, url)
-    client: TestClient[Any, Any] = await aiohttp_client(create_app(settings, pool))
 
+Rpc = Callable[[str, Any], Awaitable[dict[str, Any]]]
+
+
+def rpc_over(client: TestClient[Any, Any]) -> Rpc:
     async def rpc(method: str, params: Any) -> dict[str, Any]:
         response = await client.post(
             "/api/jsonrpc", json={"jsonrpc": "2.0", "method": method, "params": params, "id": 1}
@@ -78,6 +75,21 @@ async def test_calls_fail_fast_during_an_outage_and_recover_after_it(
         answer: dict[str, Any] = await response.json()
         return answer
 
+    return rpc
+
+
+async def test_calls_fail_fast_during_an_outage_and_recover_after_it(
+    database: Any, url: str, aiohttp_client: Any
+) -> None:
+    settings = make_settings(
+        url,
+        pool_max_size=4,
+        db_connect_timeout=CONNECT_TIMEOUT,
+        db_command_timeout=COMMAND_TIMEOUT,
+    )
+    pool = await create_pool(settings, url)
+    client: TestClient[Any, Any] = await aiohttp_client(create_app(settings, pool))
+    rpc = rpc_over(client)
     session_id = (await rpc("login", ["loader", TEST_KEY]))["result"]
     numbers = itertools.count()
     outcomes: list[Outcome] = []
@@ -142,13 +154,8 @@ async def test_calls_fail_fast_during_an_outage_and_recover_after_it(
 
 
 async def test_a_call_to_a_database_that_stops_answering_ends_at_its_deadline(
-    database: Any, aiohttp_client: Any, test_key_hash: str
+    url: str, aiohttp_client: Any
 ) -> None:
-    url = str(database.get_uri())
-    connection = await asyncpg.connect(url)
-    await upgrade(connection)
-    await users.add_user(connection, "loader", test_key_hash, ["all"])
-    await connection.close()
     # One pooled connection, whose server process is then stopped: it neither answers nor
     # refuses, and PostgreSQL's own statement_timeout cannot fire.
     settings = make_settings(
@@ -156,15 +163,7 @@ async def test_a_call_to_a_database_that_stops_answering_ends_at_its_deadline(
     )
     allowance = settings.call_deadline
     pool = await create_pool(settings, url)
-    client: TestClient[Any, Any] = await aiohttp_client(create_app(settings, pool))
-
-    async def rpc(method: str, params: Any) -> dict[str, Any]:
-        response = await client.post(
-            "/api/jsonrpc", json={"jsonrpc": "2.0", "method": method, "params": params, "id": 1}
-        )
-        answer: dict[str, Any] = await response.json()
-        return answer
-
+    rpc = rpc_over(await aiohttp_client(create_app(settings, pool)))
     session_id = (await rpc("login", ["loader", TEST_KEY]))["result"]
     backend = await pool.fetchval("SELECT pg_backend_pid()")
     os.kill(backend, signal.SIGSTOP)
