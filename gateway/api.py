@@ -88,7 +88,8 @@ class RequestContext:
 
     def internal_fault(self, exc: BaseException) -> FaultError:
         """Log an unexpected error with the request id; the client sees only the id (and, when
-        the database is unavailable, that a retry may succeed)."""
+        the database is unavailable, that a retry may succeed). A connection cut off by the
+        call's deadline is closed here, so that giving it back cannot hang."""
         extra: dict[str, Any] = {"request_id": self.request_id}
         if isinstance(exc, TimeoutError) and self._connection is not None:
             # Cut off mid-statement by its deadline: given back as it is, asyncpg would wait

@@ -66,7 +66,7 @@ async def create_pool(settings: Settings, url: str, **overrides: Any) -> asyncpg
 
     PostgreSQL itself ends any statement (each FETCH of a stream included) that runs longer
     than ``db_command_timeout``; a server that stops answering altogether is bounded by the
-    request deadline the transport sets (gateway.exchange). asyncpg's own command_timeout
+    deadline every call runs under (gateway.deadlines). asyncpg's own command_timeout
     would add two timers to every request for the same protection."""
     statement_ms = str(int(settings.db_command_timeout * 1000))
     options: dict[str, Any] = {

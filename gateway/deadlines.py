@@ -34,6 +34,11 @@ class Deadlines:
         if task in self._due:
             self._due[task] = asyncio.get_running_loop().time() + self.allowance
 
+    def _check_later(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._next_check = loop.call_later(
+            self.allowance / CHECKS_PER_ALLOWANCE, self._cancel_overdue
+        )
+
     def _cancel_overdue(self) -> None:
         loop = asyncio.get_running_loop()
         now = loop.time()
@@ -41,11 +46,10 @@ class Deadlines:
             if due <= now and task not in self._overdue:
                 self._overdue.add(task)
                 task.cancel()
-        self._next_check = (
-            loop.call_later(self.allowance / CHECKS_PER_ALLOWANCE, self._cancel_overdue)
-            if self._due
-            else None
-        )
+        if self._due:
+            self._check_later(loop)
+        else:
+            self._next_check = None
 
 
 class Watch:
@@ -67,9 +71,7 @@ class Watch:
         loop = asyncio.get_running_loop()
         deadlines._due[task] = loop.time() + deadlines.allowance
         if deadlines._next_check is None:
-            deadlines._next_check = loop.call_later(
-                deadlines.allowance / CHECKS_PER_ALLOWANCE, deadlines._cancel_overdue
-            )
+            deadlines._check_later(loop)
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: Any, _: Any) -> None:
         task, deadlines = self._task, self._deadlines
