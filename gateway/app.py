@@ -1,11 +1,7 @@
-"""The HTTP side: the application factory and the JSON-RPC endpoint.
-
-The endpoint reads bytes, hands them to the envelope, writes the parts back (streaming any
-long list as it is produced) and logs one line. It knows nothing of customers.
-"""
+"""The application: every front-end and HTTP service wired onto the core, and the services
+(database pool, hasher, deadlines) opened and closed with the application."""
 
 import asyncio
-import contextlib
 import logging
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -14,22 +10,21 @@ from typing import BinaryIO
 import asyncpg
 from aiohttp import web
 
-from gateway import operations, pages, rest
-from gateway.access_log import AccessLog
-from gateway.api import METHODS_BY_NAME, Services
 from gateway.auth.passwords import SecretHasher
-from gateway.cors import enable_cors
+from gateway.core.context import Services
+from gateway.core.deadlines import Deadlines
 from gateway.database import create_pool, database_url, upgrade
-from gateway.deadlines import Deadlines
-from gateway.exchange import ACCESS_LOG, METRICS, SERVICES, exchange
-from gateway.jsonrpc import JsonStream, Part, encode, handle
-from gateway.metrics import Metrics
+from gateway.frontends import rest
+from gateway.frontends.jsonrpc import endpoint as jsonrpc
+from gateway.http import operations, pages
+from gateway.http.access_log import AccessLog
+from gateway.http.cors import enable_cors
+from gateway.http.exchange import ACCESS_LOG, METRICS, SERVICES
+from gateway.http.metrics import Metrics
+from gateway.resources import METHODS
 from gateway.settings import Settings
 
-__all__ = ["SERVICES", "create_app"]
-
-
-_JSON = "application/json"
+__all__ = ["create_app"]
 
 
 def create_app(
@@ -39,12 +34,14 @@ def create_app(
     request log goes to ``access_log`` (standard error unless given)."""
     app = web.Application(client_max_size=settings.max_body)
     app.cleanup_ctx.append(_lifetime(settings, pool))
-    app.router.add_post("/api/jsonrpc", jsonrpc_endpoint)
-    app.router.add_post("/api/jsonrpc/", jsonrpc_endpoint)
+    jsonrpc.add_routes(app)
     rest.add_routes(app)
     operations.add_routes(app)
     pages.add_routes(app)
-    app[METRICS] = Metrics()
+    app[METRICS] = Metrics(
+        methods=jsonrpc.METHOD_NAMES | frozenset(rest.OPERATIONS.values()),
+        api_paths=frozenset(METHODS),
+    )
     app[ACCESS_LOG] = AccessLog(
         access_log or sys.stderr.buffer,
         enabled=logging.getLevelName(settings.log_level.upper()) <= logging.INFO,
@@ -79,48 +76,3 @@ def _lifetime(
                 await pool.close()
 
     return lifetime
-
-
-async def jsonrpc_endpoint(request: web.Request) -> web.StreamResponse:
-    async with exchange(request, "jsonrpc") as current:
-        ctx = current.context
-        try:
-            body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            current.status = 413
-            too_large = {
-                "jsonrpc": "2.0",
-                "error": {"code": -32600, "message": "Request body too large"},
-                "id": None,
-            }
-            return web.Response(status=413, body=encode(too_large)[0], content_type=_JSON)
-        parts = await handle(
-            body,
-            METHODS_BY_NAME,
-            ctx,
-            max_batch=ctx.services.settings.max_batch,
-            request_id_of_log=ctx.request_id,
-        )
-        if parts is None:
-            current.status = 204
-            return web.Response(status=204)
-        if len(parts) == 1 and type(parts[0]) is bytes:
-            return web.Response(body=parts[0], content_type=_JSON)
-        return await _stream(request, parts)
-
-
-async def _stream(request: web.Request, parts: list[Part]) -> web.StreamResponse:
-    """Write a response with long lists in it as they are produced, in chunks."""
-    response = web.StreamResponse(headers={"Content-Type": _JSON})
-    response.enable_chunked_encoding()
-    await response.prepare(request)
-    for part in parts:
-        if isinstance(part, JsonStream):
-            # aclosing: a client that goes away still ends the stream's transaction.
-            async with contextlib.aclosing(part.chunks) as chunks:
-                async for chunk in chunks:
-                    await response.write(chunk)
-        else:
-            await response.write(part)
-    await response.write_eof()
-    return response

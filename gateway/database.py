@@ -66,7 +66,7 @@ async def create_pool(settings: Settings, url: str, **overrides: Any) -> asyncpg
 
     PostgreSQL itself ends any statement (each FETCH of a stream included) that runs longer
     than ``db_command_timeout``; a server that stops answering altogether is bounded by the
-    deadline every call runs under (gateway.deadlines). asyncpg's own command_timeout
+    deadline every call runs under (gateway.core.deadlines). asyncpg's own command_timeout
     would add two timers to every request for the same protection."""
     statement_ms = str(int(settings.db_command_timeout * 1000))
     options: dict[str, Any] = {
@@ -75,7 +75,7 @@ async def create_pool(settings: Settings, url: str, **overrides: Any) -> asyncpg
         "max_size": settings.pool_max_size,
         "timeout": settings.db_connect_timeout,
         # asyncpg's default (300 s) re-arms a loop timer on every release to close idle
-        # connections: measured at 5 % of a customer.info call's CPU. Off unless asked for.
+        # connections (docs/performance.md): off unless asked for.
         "max_inactive_connection_lifetime": settings.pool_max_idle,
         "server_settings": {
             "application_name": "customer-gateway",

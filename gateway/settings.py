@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     session_ttl: float = Field(default=3600, gt=0, description="seconds after last use")
     max_body: int = Field(default=1024 * 1024, gt=0, description="bytes")
     max_batch: int = Field(default=100, gt=0)
+    max_listed_rows: int = Field(
+        default=10_000, gt=0, description="rows of a list inside a batch or a multiCall"
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     login_max_failures: int = Field(default=5, ge=1, description="then refused for a while")

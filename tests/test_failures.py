@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient
 from gateway.app import create_app
 from gateway.auth import users
 from gateway.database import create_pool
-from gateway.exchange import ACCESS_LOG
+from gateway.http.exchange import ACCESS_LOG
 from gateway.settings import Settings
 from tests.conftest import make_settings
 from tests.helpers import Api, fault_name

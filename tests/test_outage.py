@@ -23,8 +23,8 @@ from aiohttp.test_utils import TestClient
 
 from gateway.app import create_app
 from gateway.auth import users
+from gateway.core.deadlines import CHECKS_PER_ALLOWANCE
 from gateway.database import create_pool, upgrade
-from gateway.deadlines import CHECKS_PER_ALLOWANCE
 from tests.conftest import TEST_KEY, make_settings
 
 CONNECT_TIMEOUT = 1.0

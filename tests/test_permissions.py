@@ -117,4 +117,5 @@ async def test_global_faults(api: Api, sid: str) -> None:
         (4, "resource_path_not_callable"),
         (5, "session_expired"),
         (6, "invalid_request_param"),
+        (7, "limit_exceeded"),
     ]

@@ -1,18 +1,22 @@
-"""The method table: every resource and resource method the API offers, by API path."""
+"""The method table: every resource, its methods by API path, and its faults, gathered from
+the resource modules' declarations."""
 
-from gateway.resources import customer, customer_address, customer_group
-from gateway.resources.base import Resource, ResourceMethod
+from gateway.core.faults import GLOBAL, GLOBAL_FAULTS, Fault
+from gateway.resources.customer import CUSTOMER
+from gateway.resources.customer_address import CUSTOMER_ADDRESS
+from gateway.resources.customer_group import CUSTOMER_GROUP
+from gateway.resources.kit import Resource, ResourceMethod
 
-__all__ = ["METHODS", "RESOURCES", "acl_paths"]
+__all__ = ["FAULTS", "METHODS", "RESOURCES", "acl_paths"]
 
-RESOURCES: tuple[Resource, ...] = (
-    customer.RESOURCE,
-    customer_group.RESOURCE,
-    customer_address.RESOURCE,
-)
+RESOURCES: tuple[Resource, ...] = (CUSTOMER, CUSTOMER_GROUP, CUSTOMER_ADDRESS)
 
-METHODS: dict[str, ResourceMethod] = {
-    m.path: m for m in (*customer.METHODS, *customer_group.METHODS, *customer_address.METHODS)
+METHODS: dict[str, ResourceMethod] = {m.path: m for r in RESOURCES for m in r.methods}
+
+# By resource name, GLOBAL for the global ones; each in declaration order.
+FAULTS: dict[str, tuple[Fault, ...]] = {
+    GLOBAL: GLOBAL_FAULTS,
+    **{r.name: tuple(r.faults) for r in RESOURCES},
 }
 
 

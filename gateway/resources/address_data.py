@@ -10,13 +10,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from gateway.faults import FaultError
 from gateway.resources.directory import directory
-from gateway.resources.fields import Flag, LongText, Text, details_of
+from gateway.resources.kit.fields import Flag, InvalidData, LongText, Text, details_of
 
 __all__ = ["AddressChange", "AddressFields", "parse_address_data"]
-
-RESOURCE = "customer_address"
 
 # Countries whose addresses need no postcode (Magento's default list).
 POSTCODE_OPTIONAL = frozenset({"HK", "IE", "MO", "PA"})
@@ -94,29 +91,20 @@ class AddressChange:
     defaults: dict[str, bool]
 
 
-def _fault(details: list[dict[str, str]]) -> FaultError:
-    message = "\n".join(
-        d["message"] if d["message"].startswith("Please") else f"{d['field']}: {d['message']}"
-        for d in details
-    )
-    return FaultError(RESOURCE, "data_invalid", message, details=details)
-
-
 def _blank(value: Any) -> bool:
     return value is None or not str(value).strip()
 
 
-def parse_address_data(raw: Any, current: dict[str, Any] | None = None) -> AddressChange:
-    """Validate ``addressData`` on top of ``current`` (the stored columns, for an update)."""
-    if not isinstance(raw, dict):
-        raise FaultError(RESOURCE, "data_invalid", "addressData must be an object")
+def parse_address_data(raw: dict[str, Any], current: dict[str, Any] | None = None) -> AddressChange:
+    """Validate ``addressData`` on top of ``current`` (the stored columns, for an update);
+    every problem is reported at once (``InvalidData``)."""
     problems = [{"field": k, "message": "cannot be set"} for k in raw if k in _PROTECTED]
     try:
         fields = AddressFields.model_validate({k: v for k, v in raw.items() if k not in _PROTECTED})
     except ValidationError as error:
-        raise _fault(problems + details_of(error)) from None
+        raise InvalidData(problems + details_of(error)) from None
     if problems:
-        raise _fault(problems)
+        raise InvalidData(problems)
     given = {name: getattr(fields, name) for name in fields.model_fields_set}
     flags = {k: given.pop(k) for k in _DEFAULT_FLAGS if k in given}
     defaults = {k: bool(v) for k, v in flags.items() if v is not None}
@@ -129,7 +117,7 @@ def parse_address_data(raw: Any, current: dict[str, Any] | None = None) -> Addre
             columns["region"] = None
     problems = _address_problems(columns)
     if problems:
-        raise _fault(problems)
+        raise InvalidData(problems)
     return AddressChange(columns, defaults)
 
 

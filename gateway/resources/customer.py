@@ -1,37 +1,47 @@
 """Resource ``customer``: list, count, info, create, update, delete.
 
-Entities are built as JSON by PostgreSQL and passed through untouched (``orjson.Fragment``);
-a list with no limit is streamed from a cursor, so its memory cost does not grow with its length.
+Entities are built as JSON by PostgreSQL and passed on as pre-built JSON text.
 """
 
-from collections.abc import AsyncGenerator
 from typing import Any
 
 import asyncpg
 import orjson
 
 from gateway.auth.acl import PASSWORD_HASH
-from gateway.faults import GLOBAL, FaultError
-from gateway.resources.base import (
+from gateway.core.faults import INVALID_REQUEST_PARAM
+from gateway.resources.customer_data import CustomerData, parse_customer_data
+from gateway.resources.kit import (
+    FILTERS,
+    OPTIONS,
+    STORE,
     CallContext,
+    Column,
+    InvalidData,
+    Listing,
     Param,
     Resource,
-    ResourceMethod,
-    assignments,
     id_param,
-    json_object_sql,
-    placeholders,
-    utc_text_sql,
 )
-from gateway.resources.customer_data import CustomerData, parse_customer_data
-from gateway.resources.filters import Column, FilterError, ListQuery, compile_list_query
-from gateway.resources.stores import Store, find_store, first_store_of, website_exists
-from gateway.streaming import JsonStream
+from gateway.resources.kit.sql import assignments, json_object_sql, placeholders, utc_text_sql
+from gateway.resources.kit.stores import Store, find_store, first_store_of, website_exists
 
-__all__ = ["COLUMNS", "ENTITY_SQL", "METHODS", "RESOURCE"]
+__all__ = ["COLUMNS", "CUSTOMER", "ENTITY_SQL"]
 
-RESOURCE = Resource("customer", "Customer API", "Create, retrieve, update and delete customers.")
-NAME = RESOURCE.name
+CUSTOMER = Resource("customer", "Customer API", "Create, retrieve, update and delete customers.")
+DATA_INVALID = CUSTOMER.fault(
+    100, "data_invalid", "Invalid customer data. Details in error message."
+)
+CUSTOMER_DATA_INVALID = CUSTOMER.fault(100, "customer_data_invalid", "Invalid customer data.")
+CUSTOMER_EXISTS = CUSTOMER.fault(100, "customer_exists", "This customer email already exists.")
+WEBSITE_NOT_EXISTS = CUSTOMER.fault(100, "website_not_exists", "Website does not exist.")
+GROUP_NOT_EXISTS = CUSTOMER.fault(100, "group_not_exists", "Customer group does not exist.")
+STORE_NOT_EXISTS = CUSTOMER.fault(100, "store_not_exists", "Requested store does not exist.")
+FILTERS_INVALID = CUSTOMER.fault(
+    101, "filters_invalid", "Invalid filters specified. Details in error message."
+)
+CUSTOMER_NOT_EXISTS = CUSTOMER.fault(102, "customer_not_exists", "Customer does not exist.")
+NOT_DELETED = CUSTOMER.fault(103, "not_deleted", "Customer not deleted. Details in error message.")
 
 # The entity's fields in the order clients see them, as SQL over ``customer c``.
 _ENTITY_FIELDS: tuple[tuple[str, str], ...] = (
@@ -105,13 +115,11 @@ COLUMNS: dict[str, Column] = {
     "is_active": Column("c.is_active", "bool"),
 }
 
+_LISTING = Listing("customer c", COLUMNS, key="customer_id", filters_invalid=FILTERS_INVALID)
 _INFO_SQL_FOR = {
     shown: f"SELECT {entity} FROM customer c WHERE c.customer_id = $1"
     for shown, entity in _ENTITY_FOR.items()
 }
-_LIST_SQL = "SELECT {entity} FROM customer c {suffix}"
-_COUNT_SQL = "SELECT count(*) FROM customer c WHERE {where}"
-_REGEXP_CHECK_SQL = "SELECT '' ~ $1"
 _GROUP_EXISTS_SQL = "SELECT EXISTS (SELECT 1 FROM customer_group WHERE customer_group_id = $1)"
 _HOLDER_SQL = "SELECT customer_id FROM customer WHERE website_id = $1 AND lower(email) = lower($2)"
 _INSERT_SQL = """
@@ -128,94 +136,97 @@ SELECT EXISTS (SELECT 1 FROM customer_address WHERE address_id = $1 AND customer
 _UPDATE_SQL = "UPDATE customer SET {assignments}, updated_at = now() WHERE customer_id = $1"
 _DELETE_SQL = "DELETE FROM customer WHERE customer_id = $1"
 
-# Lists up to this long are fetched in one go; longer or unlimited ones are streamed.
-_FETCH_AT_ONCE = 1000
-_STREAM_CHUNK = 1000
-
 
 def _entity(ctx: CallContext) -> str:
     return _ENTITY_FOR[ctx.may(PASSWORD_HASH)]
 
 
-def _fault(name: str, message: str | None = None, **extra: Any) -> FaultError:
-    return FaultError(NAME, name, message, **extra)
-
-
 async def _store(ctx: CallContext, ref: Any) -> Store:
     store = await find_store(ctx.connection, ref)
     if store is None:
-        raise _fault("store_not_exists")
+        raise STORE_NOT_EXISTS()
     return store
+
+
+def _website_scope(website_id: int | None) -> Any:
+    if website_id is None:
+        return None
+    return lambda params: f"c.website_id = {params.add(website_id, 'bigint')}"
+
+
+async def _list_query(ctx: CallContext, filters: Any, options: Any, store: Any) -> Any:
+    website_id = (await _store(ctx, store)).website_id if store is not None else None
+    return await _LISTING.query(ctx, filters, options, _website_scope(website_id))
+
+
+# --- arguments --------------------------------------------------------------------------------
+
+
+def _attribute_names(value: Any) -> list[str] | None:
+    """A list of field names; one name alone stands for a list of one."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise INVALID_REQUEST_PARAM("'attributes' must be a list of names")
+    return value
+
+
+def _is_list(value: Any) -> bool:
+    return value is None or isinstance(value, list)
+
+
+_ATTRIBUTES = Param(
+    "attributes",
+    fits=_is_list,
+    parse=_attribute_names,
+    schema={"type": ["array", "string"], "items": {"type": "string"}},
+    description="the fields to answer (customer_id always comes too)",
+)
+_CUSTOMER_ID = id_param("customerId")
+_CUSTOMER_DATA = Param("customerData", required=True, schema=CustomerData.model_json_schema())
+_ENTITY_SCHEMA = {"type": "object", "properties": {k: {} for k, _ in _ENTITY_FIELDS}}
 
 
 # --- reading ----------------------------------------------------------------------------------
 
 
-async def _list_query(ctx: CallContext, filters: Any, options: Any, store: Any) -> ListQuery:
-    website_id = (await _store(ctx, store)).website_id if store is not None else None
-    try:
-        query = compile_list_query(
-            filters,
-            options,
-            COLUMNS,
-            key="customer_id",
-            scope=None
-            if website_id is None
-            else (lambda params: f"c.website_id = {params.add(website_id, 'bigint')}"),
-        )
-    except FilterError as error:
-        raise _fault("filters_invalid", str(error)) from None
-    await _check_patterns(ctx, query)
-    return query
-
-
-async def _check_patterns(ctx: CallContext, query: ListQuery) -> None:
-    """Let PostgreSQL reject a bad regular expression now, not halfway through a stream."""
-    for pattern in query.patterns:
-        try:
-            await ctx.connection.fetchval(_REGEXP_CHECK_SQL, pattern)
-        except asyncpg.InvalidRegularExpressionError:
-            raise _fault("filters_invalid", f"not a valid regular expression: {pattern}") from None
-
-
+@CUSTOMER.method(
+    "list",
+    acl="customer/info",
+    title="Retrieve the list of customers",
+    params=(FILTERS, STORE, OPTIONS),
+    writes=False,
+    result={"type": "array", "items": _ENTITY_SCHEMA},
+)
 async def list_customers(
     ctx: CallContext, filters: Any = None, store: Any = None, options: Any = None
 ) -> Any:
     query = await _list_query(ctx, filters, options, store)
-    sql = _LIST_SQL.format(entity=_entity(ctx), suffix=query.suffix())
-    if query.limit is not None and query.limit <= _FETCH_AT_ONCE:
-        rows = await ctx.connection.fetch(sql, *query.values)
-        return orjson.Fragment("[" + ",".join(row[0] for row in rows) + "]")
-    return JsonStream(_stream(ctx.connection, sql, query.values))
+    return await _LISTING.entities(ctx, _entity(ctx), query)
 
 
-async def _stream(
-    connection: asyncpg.Connection, sql: str, values: list[Any]
-) -> AsyncGenerator[bytes, None]:
-    yield b"["
-    separator = ""
-    async with connection.transaction(readonly=True):
-        cursor = await connection.cursor(sql, *values)
-        while rows := await cursor.fetch(_STREAM_CHUNK):
-            yield (separator + ",".join(row[0] for row in rows)).encode()
-            separator = ","
-    yield b"]"
-
-
+@CUSTOMER.method(
+    "count",
+    acl="customer/info",
+    title="Count the customers that match filters",
+    params=(FILTERS, STORE),
+    writes=False,
+    result={"type": "integer"},
+)
 async def count_customers(ctx: CallContext, filters: Any = None, store: Any = None) -> int:
-    query = await _list_query(ctx, filters, None, store)
-    count: int = await ctx.connection.fetchval(_COUNT_SQL.format(where=query.where), *query.values)
-    return count
+    return await _LISTING.count(ctx, await _list_query(ctx, filters, None, store))
 
 
-def _attribute_names(value: Any) -> list[str] | None:
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise FaultError(GLOBAL, "invalid_request_param", "'attributes' must be a list of names")
-    return value
-
-
+@CUSTOMER.method(
+    "info",
+    acl="customer/info",
+    title="Retrieve the customer data",
+    params=(_CUSTOMER_ID, _ATTRIBUTES, STORE),
+    writes=False,
+    result=_ENTITY_SCHEMA,
+)
 async def info(
     ctx: CallContext, customer_id: int, attributes: list[str] | None = None, store: Any = None
 ) -> Any:
@@ -223,7 +234,7 @@ async def info(
         await _store(ctx, store)
     text = await ctx.connection.fetchval(_INFO_SQL_FOR[ctx.may(PASSWORD_HASH)], customer_id)
     if text is None:
-        raise _fault("customer_not_exists")
+        raise CUSTOMER_NOT_EXISTS()
     if not attributes:
         return orjson.Fragment(text)
     wanted = {"customer_id", *attributes}
@@ -233,22 +244,29 @@ async def info(
 # --- writing ----------------------------------------------------------------------------------
 
 
+def _customer_data(raw: Any, *, creating: bool) -> CustomerData:
+    if not isinstance(raw, dict):
+        raise DATA_INVALID()
+    try:
+        return parse_customer_data(raw, creating=creating)
+    except InvalidData as invalid:
+        raise CUSTOMER_DATA_INVALID(str(invalid), details=invalid.details) from None
+
+
 async def _check_group(ctx: CallContext, group_id: int) -> None:
     if not await ctx.connection.fetchval(_GROUP_EXISTS_SQL, group_id):
-        raise _fault("group_not_exists")
+        raise GROUP_NOT_EXISTS()
 
 
-def _data_invalid(field: str, message: str) -> FaultError:
-    return _fault(
-        "customer_data_invalid",
-        f"{field}: {message}",
-        details=[{"field": field, "message": message}],
+def _data_invalid(field: str, message: str) -> Exception:
+    return CUSTOMER_DATA_INVALID(
+        f"{field}: {message}", details=[{"field": field, "message": message}]
     )
 
 
-async def _holder_of(ctx: CallContext, website_id: int, email: str) -> FaultError:
+async def _holder_of(ctx: CallContext, website_id: int, email: str) -> Exception:
     holder = await ctx.connection.fetchval(_HOLDER_SQL, website_id, email)
-    return _fault("customer_exists", customer_id=holder)
+    return CUSTOMER_EXISTS(customer_id=holder)
 
 
 async def _columns_for(ctx: CallContext, given: dict[str, Any]) -> dict[str, Any]:
@@ -259,8 +277,16 @@ async def _columns_for(ctx: CallContext, given: dict[str, Any]) -> dict[str, Any
     return columns
 
 
+@CUSTOMER.method(
+    "create",
+    acl="customer/create",
+    title="Create a new customer",
+    params=(_CUSTOMER_DATA, STORE),
+    writes=True,
+    result={"type": "integer"},
+)
 async def create(ctx: CallContext, customer_data: Any, store: Any = None) -> int:
-    data = parse_customer_data(customer_data, creating=True)
+    data = _customer_data(customer_data, creating=True)
     given = data.given()
     chosen = await _store(ctx, store) if store is not None else None
     if data.store_id is not None:
@@ -271,10 +297,10 @@ async def create(ctx: CallContext, customer_data: Any, store: Any = None) -> int
     if website_id is None:
         raise _data_invalid("website_id", "is required unless a store is given")
     if not await website_exists(ctx.connection, website_id):
-        raise _fault("website_not_exists")
+        raise WEBSITE_NOT_EXISTS()
     chosen = chosen or await first_store_of(ctx.connection, website_id)
     if chosen is None:
-        raise _fault("store_not_exists")
+        raise STORE_NOT_EXISTS()
     # The admin store holds customers of every website, as in Magento.
     if chosen.store_id != 0 and chosen.website_id != website_id:
         raise _data_invalid("store_id", "belongs to another website")
@@ -295,13 +321,21 @@ async def create(ctx: CallContext, customer_data: Any, store: Any = None) -> int
     return int(customer_id)
 
 
+@CUSTOMER.method(
+    "update",
+    acl="customer/update",
+    title="Update the customer data",
+    params=(_CUSTOMER_ID, _CUSTOMER_DATA, STORE),
+    writes=True,
+    result={"type": "boolean"},
+)
 async def update(ctx: CallContext, customer_id: int, customer_data: Any, store: Any = None) -> bool:
-    data = parse_customer_data(customer_data, creating=False)
+    data = _customer_data(customer_data, creating=False)
     if store is not None:
         await _store(ctx, store)
     current = await ctx.connection.fetchrow(_CURRENT_SQL, customer_id)
     if current is None:
-        raise _fault("customer_not_exists")
+        raise CUSTOMER_NOT_EXISTS()
     given = data.given()
     for fixed in ("website_id", "created_in"):
         if fixed in given and given[fixed] != current[fixed]:
@@ -335,119 +369,20 @@ async def update(ctx: CallContext, customer_id: int, customer_data: Any, store: 
     return True
 
 
+@CUSTOMER.method(
+    "delete",
+    acl="customer/delete",
+    title="Delete a customer",
+    params=(_CUSTOMER_ID,),
+    writes=True,
+    result={"type": "boolean"},
+)
 async def delete(ctx: CallContext, customer_id: int) -> bool:
     try:
         async with ctx.connection.transaction():
             status = await ctx.connection.execute(_DELETE_SQL, customer_id)
     except asyncpg.IntegrityConstraintViolationError:
-        raise _fault("not_deleted") from None
+        raise NOT_DELETED() from None
     if status == "DELETE 0":
-        raise _fault("customer_not_exists")
+        raise CUSTOMER_NOT_EXISTS()
     return True
-
-
-# --- the method table -------------------------------------------------------------------------
-
-
-def _is_object(value: Any) -> bool:
-    return value is None or isinstance(value, dict | list)
-
-
-def _is_store_ref(value: Any) -> bool:
-    return value is None or (isinstance(value, int | str) and not isinstance(value, bool))
-
-
-def _is_list(value: Any) -> bool:
-    return value is None or isinstance(value, list)
-
-
-_STORE = Param(
-    "store",
-    fits=_is_store_ref,
-    schema={"type": ["integer", "string"]},
-    description="A store id or code",
-)
-_FILTERS = Param(
-    "filters",
-    fits=_is_object,
-    schema={"type": "object"},
-    description="{field: condition}, or the SOAP v2 filter/complex_filter shape",
-)
-_OPTIONS = Param(
-    "options",
-    fits=_is_object,
-    schema={"type": "object"},
-    description="{limit, offset, order, dir}",
-)
-_ATTRIBUTES = Param(
-    "attributes",
-    fits=_is_list,
-    parse=_attribute_names,
-    schema={"type": "array", "items": {"type": "string"}},
-)
-_CUSTOMER_ID = id_param("customerId")
-_CUSTOMER_DATA = Param("customerData", required=True, schema=CustomerData.model_json_schema())
-_ENTITY_SCHEMA = {"type": "object", "properties": {k: {} for k, _ in _ENTITY_FIELDS}}
-
-METHODS = (
-    ResourceMethod(
-        resource=RESOURCE,
-        name="list",
-        acl="customer/info",
-        title="Retrieve the list of customers",
-        handler=list_customers,
-        params=(_FILTERS, _STORE, _OPTIONS),
-        writes=False,
-        result_schema={"type": "array", "items": _ENTITY_SCHEMA},
-    ),
-    ResourceMethod(
-        resource=RESOURCE,
-        name="count",
-        acl="customer/info",
-        title="Count the customers that match filters",
-        handler=count_customers,
-        params=(_FILTERS, _STORE),
-        writes=False,
-        result_schema={"type": "integer"},
-    ),
-    ResourceMethod(
-        resource=RESOURCE,
-        name="info",
-        acl="customer/info",
-        title="Retrieve the customer data",
-        handler=info,
-        params=(_CUSTOMER_ID, _ATTRIBUTES, _STORE),
-        writes=False,
-        result_schema=_ENTITY_SCHEMA,
-    ),
-    ResourceMethod(
-        resource=RESOURCE,
-        name="create",
-        acl="customer/create",
-        title="Create a new customer",
-        handler=create,
-        params=(_CUSTOMER_DATA, _STORE),
-        writes=True,
-        result_schema={"type": "integer"},
-    ),
-    ResourceMethod(
-        resource=RESOURCE,
-        name="update",
-        acl="customer/update",
-        title="Update the customer data",
-        handler=update,
-        params=(_CUSTOMER_ID, _CUSTOMER_DATA, _STORE),
-        writes=True,
-        result_schema={"type": "boolean"},
-    ),
-    ResourceMethod(
-        resource=RESOURCE,
-        name="delete",
-        acl="customer/delete",
-        title="Delete a customer",
-        handler=delete,
-        params=(_CUSTOMER_ID,),
-        writes=True,
-        result_schema={"type": "boolean"},
-    ),
-)

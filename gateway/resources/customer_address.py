@@ -9,26 +9,23 @@ from typing import Any
 
 import orjson
 
-from gateway.faults import FaultError
 from gateway.resources.address_data import AddressChange, AddressFields, parse_address_data
-from gateway.resources.base import (
-    CallContext,
-    Param,
-    Resource,
-    ResourceMethod,
-    assignments,
-    id_param,
-    json_object_sql,
-    placeholders,
-    utc_text_sql,
-)
+from gateway.resources.kit import CallContext, InvalidData, Param, Resource, id_param
+from gateway.resources.kit.sql import assignments, json_object_sql, placeholders, utc_text_sql
 
-__all__ = ["LIST_SQL", "METHODS", "RESOURCE"]
+__all__ = ["CUSTOMER_ADDRESS", "LIST_SQL"]
 
-RESOURCE = Resource(
+CUSTOMER_ADDRESS = Resource(
     "customer_address", "Customer Address API", "Create, retrieve, update and delete addresses."
 )
-NAME = RESOURCE.name
+DATA_INVALID = CUSTOMER_ADDRESS.fault(
+    100, "data_invalid", "Invalid address data. Details in error message."
+)
+CUSTOMER_NOT_EXISTS = CUSTOMER_ADDRESS.fault(101, "customer_not_exists", "Customer not exists.")
+ADDRESS_NOT_EXISTS = CUSTOMER_ADDRESS.fault(102, "address_not_exists", "Address not exists.")
+NOT_DELETED = CUSTOMER_ADDRESS.fault(
+    103, "not_deleted", "Address not deleted. Details in error message."
+)
 
 # Stored columns an address entity shows as they are (street is one text, lines joined by LF).
 _COLUMNS = (
@@ -103,21 +100,54 @@ WHERE customer_id = $1
 _DELETE_SQL = "DELETE FROM customer_address WHERE address_id = $1"
 
 
-def _fault(name: str) -> FaultError:
-    return FaultError(NAME, name)
+_CUSTOMER_ID = id_param("customerId")
+_ADDRESS_ID = id_param("addressId")
+_ADDRESS_DATA = Param("addressData", required=True, schema=AddressFields.model_json_schema())
+_ENTITY_SCHEMA: dict[str, Any] = {"type": "object"}
 
 
+def _address_change(raw: Any, current: dict[str, Any] | None = None) -> AddressChange:
+    """``addressData`` checked; the fault's message joins OpenMage's own messages (each
+    "Please enter …") and names the field of any other problem."""
+    if not isinstance(raw, dict):
+        raise DATA_INVALID("addressData must be an object")
+    try:
+        return parse_address_data(raw, current)
+    except InvalidData as invalid:
+        message = "\n".join(
+            d["message"] if d["message"].startswith("Please") else f"{d['field']}: {d['message']}"
+            for d in invalid.details
+        )
+        raise DATA_INVALID(message, details=invalid.details) from None
+
+
+@CUSTOMER_ADDRESS.method(
+    "list",
+    acl="customer/address/info",
+    title="Retrieve the customer's addresses",
+    params=(_CUSTOMER_ID,),
+    writes=False,
+    result={"type": "array", "items": _ENTITY_SCHEMA},
+)
 async def list_addresses(ctx: CallContext, customer_id: int) -> Any:
     text = await ctx.connection.fetchrow(LIST_SQL, customer_id)
     if text is None:
-        raise _fault("customer_not_exists")
+        raise CUSTOMER_NOT_EXISTS()
     return orjson.Fragment(text[0])
 
 
+@CUSTOMER_ADDRESS.method(
+    "info",
+    acl="customer/address/info",
+    title="Retrieve an address",
+    params=(_ADDRESS_ID,),
+    writes=False,
+    result=_ENTITY_SCHEMA,
+)
 async def info(ctx: CallContext, address_id: int) -> Any:
     text = await ctx.connection.fetchval(_INFO_SQL, address_id)
     if text is None:
-        raise _fault("address_not_exists")
+        raise ADDRESS_NOT_EXISTS()
     return orjson.Fragment(text)
 
 
@@ -134,11 +164,19 @@ async def _apply_defaults(
         )
 
 
+@CUSTOMER_ADDRESS.method(
+    "create",
+    acl="customer/address/create",
+    title="Create an address for a customer",
+    params=(_CUSTOMER_ID, _ADDRESS_DATA),
+    writes=True,
+    result={"type": "integer"},
+)
 async def create(ctx: CallContext, customer_id: int, address_data: Any) -> int:
     # Locking the customer serialises its default changes and keeps it from going meanwhile.
     if await ctx.connection.fetchval(_LOCK_CUSTOMER_SQL, customer_id) is None:
-        raise _fault("customer_not_exists")
-    change = parse_address_data(address_data)
+        raise CUSTOMER_NOT_EXISTS()
+    change = _address_change(address_data)
     names = list(change.columns)
     sql = _INSERT_SQL.format(columns=", ".join(names), values=placeholders(len(names), first=2))
     address_id: int = await ctx.connection.fetchval(sql, customer_id, *change.columns.values())
@@ -146,13 +184,21 @@ async def create(ctx: CallContext, customer_id: int, address_data: Any) -> int:
     return address_id
 
 
+@CUSTOMER_ADDRESS.method(
+    "update",
+    acl="customer/address/update",
+    title="Update an address",
+    params=(_ADDRESS_ID, _ADDRESS_DATA),
+    writes=True,
+    result={"type": "boolean"},
+)
 async def update(ctx: CallContext, address_id: int, address_data: Any) -> bool:
     current = await ctx.connection.fetchrow(_CURRENT_SQL, address_id)
     if current is None:
-        raise _fault("address_not_exists")
+        raise ADDRESS_NOT_EXISTS()
     stored = dict(current)
     customer_id = stored.pop("customer_id")
-    change = parse_address_data(address_data, stored)
+    change = _address_change(address_data, stored)
     changed = {k: v for k, v in change.columns.items() if v != stored.get(k)}
     if changed:
         sql = _UPDATE_SQL.format(assignments=assignments(changed, first=2))
@@ -161,66 +207,15 @@ async def update(ctx: CallContext, address_id: int, address_data: Any) -> bool:
     return True
 
 
+@CUSTOMER_ADDRESS.method(
+    "delete",
+    acl="customer/address/delete",
+    title="Delete an address",
+    params=(_ADDRESS_ID,),
+    writes=True,
+    result={"type": "boolean"},
+)
 async def delete(ctx: CallContext, address_id: int) -> bool:
     if await ctx.connection.execute(_DELETE_SQL, address_id) == "DELETE 0":
-        raise _fault("address_not_exists")
+        raise ADDRESS_NOT_EXISTS()
     return True
-
-
-_CUSTOMER_ID = id_param("customerId")
-_ADDRESS_ID = id_param("addressId")
-_ADDRESS_DATA = Param("addressData", required=True, schema=AddressFields.model_json_schema())
-_ENTITY_SCHEMA: dict[str, Any] = {"type": "object"}
-
-METHODS = (
-    ResourceMethod(
-        resource=RESOURCE,
-        name="list",
-        acl="customer/address/info",
-        title="Retrieve the customer's addresses",
-        handler=list_addresses,
-        params=(_CUSTOMER_ID,),
-        writes=False,
-        result_schema={"type": "array", "items": _ENTITY_SCHEMA},
-    ),
-    ResourceMethod(
-        resource=RESOURCE,
-        name="info",
-        acl="customer/address/info",
-        title="Retrieve an address",
-        handler=info,
-        params=(_ADDRESS_ID,),
-        writes=False,
-        result_schema=_ENTITY_SCHEMA,
-    ),
-    ResourceMethod(
-        resource=RESOURCE,
-        name="create",
-        acl="customer/address/create",
-        title="Create an address for a customer",
-        handler=create,
-        params=(_CUSTOMER_ID, _ADDRESS_DATA),
-        writes=True,
-        result_schema={"type": "integer"},
-    ),
-    ResourceMethod(
-        resource=RESOURCE,
-        name="update",
-        acl="customer/address/update",
-        title="Update an address",
-        handler=update,
-        params=(_ADDRESS_ID, _ADDRESS_DATA),
-        writes=True,
-        result_schema={"type": "boolean"},
-    ),
-    ResourceMethod(
-        resource=RESOURCE,
-        name="delete",
-        acl="customer/address/delete",
-        title="Delete an address",
-        handler=delete,
-        params=(_ADDRESS_ID,),
-        writes=True,
-        result_schema={"type": "boolean"},
-    ),
-)

@@ -6,12 +6,9 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from gateway.auth.passwords import is_importable_hash
-from gateway.faults import FaultError
-from gateway.resources.fields import Date, Flag, Text, details_of
+from gateway.resources.kit.fields import Date, Flag, InvalidData, Text, details_of
 
 __all__ = ["CustomerData", "parse_customer_data"]
-
-RESOURCE = "customer"
 
 # Set by the gateway, never by a client.
 _PROTECTED = (
@@ -97,10 +94,8 @@ class CustomerData(BaseModel):
         return {name: getattr(self, name) for name in self.model_fields_set}
 
 
-def parse_customer_data(raw: Any, *, creating: bool) -> CustomerData:
-    """Validate ``customerData``; every problem is reported at once."""
-    if not isinstance(raw, dict):
-        raise FaultError(RESOURCE, "data_invalid")
+def parse_customer_data(raw: dict[str, Any], *, creating: bool) -> CustomerData:
+    """Validate ``customerData``; every problem is reported at once (``InvalidData``)."""
     details = [{"field": k, "message": "cannot be set"} for k in raw if k in _PROTECTED]
     data: CustomerData | None = None
     try:
@@ -110,8 +105,7 @@ def parse_customer_data(raw: Any, *, creating: bool) -> CustomerData:
     if data is not None:
         details.extend(_rule_problems(data, creating))
     if details:
-        message = "\n".join(f"{d['field']}: {d['message']}" for d in details)
-        raise FaultError(RESOURCE, "customer_data_invalid", message, details=details)
+        raise InvalidData(details)
     assert data is not None
     return data
 

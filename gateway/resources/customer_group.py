@@ -4,11 +4,13 @@ from typing import Any
 
 import orjson
 
-from gateway.resources.base import CallContext, Resource, ResourceMethod
+from gateway.resources.kit import CallContext, Resource
 
-__all__ = ["METHODS", "RESOURCE"]
+__all__ = ["CUSTOMER_GROUP"]
 
-RESOURCE = Resource("customer_group", "Customer's Groups", "Read-only access to customer groups.")
+CUSTOMER_GROUP = Resource(
+    "customer_group", "Customer's Groups", "Read-only access to customer groups."
+)
 
 _LIST_SQL = """
 SELECT coalesce(json_agg(json_build_object(
@@ -18,28 +20,22 @@ FROM customer_group
 """
 
 
-async def list_groups(ctx: CallContext) -> Any:
-    return orjson.Fragment(await ctx.connection.fetchval(_LIST_SQL))
-
-
-METHODS = (
-    ResourceMethod(
-        resource=RESOURCE,
-        name="list",
-        acl="customer",
-        title="Retrieve customer groups",
-        description="The customer groups, in id order.",
-        handler=list_groups,
-        writes=False,
-        result_schema={
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "customer_group_id": {"type": "integer"},
-                    "customer_group_code": {"type": "string"},
-                },
+@CUSTOMER_GROUP.method(
+    "list",
+    acl="customer",
+    title="Retrieve customer groups",
+    description="The customer groups, in id order.",
+    writes=False,
+    result={
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "customer_group_id": {"type": "integer"},
+                "customer_group_code": {"type": "string"},
             },
         },
-    ),
+    },
 )
+async def list_groups(ctx: CallContext) -> Any:
+    return orjson.Fragment(await ctx.connection.fetchval(_LIST_SQL))

@@ -14,9 +14,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from gateway.resources.fields import has_control_characters, parse_datetime
+from gateway.resources.kit.fields import has_control_characters, parse_datetime
 
-__all__ = ["Column", "FilterError", "ListQuery", "compile_list_query", "compile_where"]
+__all__ = [
+    "Column",
+    "FilterError",
+    "ListQuery",
+    "QueryParams",
+    "compile_list_query",
+    "compile_where",
+]
 
 
 Kind = Literal["int", "text", "date", "datetime", "bool"]
@@ -83,7 +90,7 @@ def _value(column: Column, field: str, value: Any) -> Any:
         raise FilterError(f"'{field}': {value!r} is not a valid {column.kind} value") from None
 
 
-class _Params:
+class QueryParams:
     """Collects parameter values and hands out their ``$n`` placeholders."""
 
     def __init__(self, values: list[Any], patterns: list[str] | None = None) -> None:
@@ -122,7 +129,7 @@ def _null_test(operand: Any, field: str, *, negate: bool) -> str:
     return "IS NOT NULL" if negate else "IS NULL"
 
 
-def _condition(column: Column, field: str, op: str, operand: Any, params: _Params) -> str:
+def _condition(column: Column, field: str, op: str, operand: Any, params: QueryParams) -> str:
     sql_type = _SQL_TYPE[column.kind]
     ci = column.kind == "text"  # text compares without case
 
@@ -226,7 +233,7 @@ def _is_soap_v2(filters: dict[str, Any]) -> bool:
     )
 
 
-def compile_where(filters: Any, columns: Mapping[str, Column], params: "_Params") -> list[str]:
+def compile_where(filters: Any, columns: Mapping[str, Column], params: "QueryParams") -> list[str]:
     """The SQL conditions (to be ANDed) for ``filters``; their values are added to ``params``.
     Raises FilterError for anything unknown or of the wrong type."""
     if filters is None or filters == []:
@@ -261,16 +268,27 @@ def compile_where(filters: Any, columns: Mapping[str, Column], params: "_Params"
 
 @dataclass(frozen=True, slots=True)
 class ListQuery:
+    """A compiled list: its conditions and order (values in ``values``), and the paging the
+    client asked for."""
+
     where: str
     order_by: str
-    paging: str
-    limit: int | None
     values: list[Any]
+    limit: int | None
+    offset: int
     patterns: list[str]
 
-    def suffix(self) -> str:
-        """``WHERE … ORDER BY … [LIMIT … OFFSET …]``, to follow a ``FROM``."""
-        return f"WHERE {self.where} ORDER BY {self.order_by}{self.paging}"
+    def sql(self, head: str, limit: int | None) -> tuple[str, list[Any]]:
+        """``head WHERE … ORDER BY … [LIMIT …] [OFFSET …]`` with ``limit``, and its values."""
+        values = list(self.values)
+        paging = ""
+        if limit is not None:
+            values.append(limit)
+            paging += f" LIMIT ${len(values)}"
+        if self.offset:
+            values.append(self.offset)
+            paging += f" OFFSET ${len(values)}"
+        return f"{head} WHERE {self.where} ORDER BY {self.order_by}{paging}", values
 
 
 def _whole(value: Any, name: str, minimum: int) -> int:
@@ -290,10 +308,11 @@ def compile_list_query(
     options: Any,
     columns: Mapping[str, Column],
     key: str,
-    scope: Callable[[_Params], str] | None = None,
+    scope: Callable[[QueryParams], str] | None = None,
 ) -> ListQuery:
-    """WHERE, ORDER BY (ending with ``key`` so pages are stable) and paging for a list."""
-    params = _Params([])
+    """WHERE and ORDER BY (ending with ``key`` so that pages are stable) for a list, and the
+    paging its options ask for."""
+    params = QueryParams([])
     conditions = compile_where(filters, columns, params)
     if scope is not None:
         conditions.append(scope(params))
@@ -320,10 +339,5 @@ def compile_list_query(
     order_by = ", ".join(f"{sql} {direction.upper()}" for sql in sql_fields)
     limit = _whole(options["limit"], "limit", 0) if "limit" in options else None
     offset = _whole(options["offset"], "offset", 0) if "offset" in options else 0
-    paging = ""
-    if limit is not None:
-        paging += f" LIMIT {params.add(limit, 'bigint')}"
-    if offset:
-        paging += f" OFFSET {params.add(offset, 'bigint')}"
     where = " AND ".join(conditions) or "TRUE"
-    return ListQuery(where, order_by, paging, limit, params.values, params.patterns)
+    return ListQuery(where, order_by, params.values, limit, offset, params.patterns)

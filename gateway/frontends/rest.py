@@ -1,9 +1,9 @@
-"""The REST surface of seed 003: ``/api/rest/customers`` in JSON or XML.
+"""The REST front-end: Magento 1's ``/api/rest/customers`` in JSON or XML.
 
-A second adapter, not a second implementation: every verb runs the same resource method as
-JSON-RPC (``customer.list``, ``customer.create``, …) with the same permissions, and its faults
-become HTTP statuses through the fault catalogue. What is REST's own is here: Magento's field
-names and text values, its query parameters, XML in and out, and its error shape.
+Every verb runs a resource method through the core (``customer.list``, ``customer.create``, …)
+with the same sessions, permissions and faults as every other front-end; faults become HTTP
+statuses in ``gateway.frontends.rendering``. What is REST's own is here: Magento's field names
+and text values, its query parameters, XML in and out, and its error shape.
 """
 
 import re
@@ -16,16 +16,18 @@ from aiohttp import web
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from gateway.api import RequestContext, principal_for, run_call
 from gateway.auth.users import Principal
-from gateway.exchange import exchange
-from gateway.faults import FaultError, rest_status
+from gateway.core import authentication, runner
+from gateway.core.context import RequestContext
+from gateway.core.faults import FaultError
+from gateway.frontends.rendering import rest_status
+from gateway.http.exchange import exchange
 
-__all__ = ["add_routes"]
+__all__ = ["OPERATIONS", "add_routes"]
 
 COLLECTION = "/api/rest/customers"
 
-# The fields REST shows, in seed 003's order, taken from the JSON-RPC customer entity.
+# The fields REST shows, in the order Magento's REST answers them, from the customer entity.
 _FIELDS = (
     "entity_id",
     "website_id",
@@ -48,14 +50,18 @@ _FILTER_KEY = re.compile(r"filter\[(\w+)\]\[(\w+)\](?:\[\w*\])?")
 _MAX_LIMIT = 100
 _DEFAULT_LIMIT = 10
 
-Verb = Callable[[web.Request, RequestContext, Principal, str | None], Awaitable[Any]]
+# What a verb gets: the request, its context, the caller, the path's id, the body read.
+Verb = Callable[
+    [web.Request, RequestContext, Principal, str | None, dict[str, Any] | None], Awaitable[Any]
+]
 
 
 class RestError(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers or {}
 
 
 # Every verb a client may try is routed here, so that the ones not allowed get a REST 405
@@ -78,6 +84,16 @@ async def item(request: web.Request) -> web.Response:
     return await _serve(request, verbs, request.match_info["customer_id"])
 
 
+# Each verb is one operation of the request, by these names in the log and metrics.
+OPERATIONS = {
+    ("GET", False): "rest.list",
+    ("POST", False): "rest.create",
+    ("GET", True): "rest.info",
+    ("PUT", True): "rest.update",
+    ("DELETE", True): "rest.delete",
+}
+
+
 # --- the exchange -----------------------------------------------------------------------------
 
 
@@ -96,36 +112,44 @@ async def _serve(
             verb = verbs.get(request.method)
             if verb is None:
                 raise RestError(405, "Resource method not implemented yet.")
-            with current.deadline():
+            # The whole body first: nothing is looked up for a request still arriving.
+            body = await _body(request) if request.method in ("POST", "PUT") else None
+            operation = OPERATIONS[request.method, customer_id is not None]
+            with ctx.operation(operation, passing=(RestError,)):
                 principal = await _authenticate(ctx, request)
-                body = await verb(request, ctx, principal, customer_id)
-            if isinstance(body, _Created):
-                response = web.Response(status=200, headers={"Location": body.location})
-            elif body is None:
+                answer = await verb(request, ctx, principal, customer_id, body)
+            if isinstance(answer, _Created):
+                response = web.Response(status=200, headers={"Location": answer.location})
+            elif answer is None:
                 response = web.Response(status=200)
             else:
-                response = _render(body, as_json)
+                response = _render(answer, as_json)
         except RestError as error:
-            response = _error(error.status, error.message, as_json)
+            response = _error(error.status, error.message, as_json, error.headers)
         except FaultError as error:
-            response = _error(rest_status(error), error.message, as_json)
-        except Exception as exc:
-            fault = ctx.internal_fault(exc)
-            response = _error(rest_status(fault), fault.message, as_json)
+            response = _error(rest_status(error), error.message, as_json, _fault_headers(error))
         current.status = response.status
         return response
 
 
+def _fault_headers(error: FaultError) -> dict[str, str]:
+    retry_after = error.extra.get("retry_after")
+    return {"Retry-After": str(retry_after)} if retry_after is not None else {}
+
+
 async def _authenticate(ctx: RequestContext, request: web.Request) -> Principal:
-    """A session from JSON-RPC ``login`` as a Bearer token, or an API user by HTTP Basic."""
+    """A session from ``login`` as a Bearer token, or an API user by HTTP Basic. Failing, 401
+    with the fault's message (and ``Retry-After`` for a locked-out login)."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     try:
         if scheme.lower() == "bearer":
-            return await principal_for(ctx, token.strip())
+            return await authentication.principal_for(ctx, token.strip())
         if scheme.lower() == "basic":
-            return await principal_for(ctx, None)
+            return await authentication.principal_for(ctx, None)
     except FaultError as error:
-        raise RestError(401, error.message) from None
+        if error.fault.name == "internal":
+            raise
+        raise RestError(401, error.message, _fault_headers(error)) from None
     raise RestError(401, "Authorization required.")
 
 
@@ -171,7 +195,7 @@ def _filters(request: web.Request) -> dict[str, dict[str, Any]]:
 
 
 async def _list(
-    request: web.Request, ctx: RequestContext, principal: Principal, _: str | None
+    request: web.Request, ctx: RequestContext, principal: Principal, _: str | None, __: Any
 ) -> Any:
     limit = _whole(request, "limit", _DEFAULT_LIMIT, _MAX_LIMIT)
     page = _whole(request, "page", 1)
@@ -180,7 +204,7 @@ async def _list(
         if name in request.query:
             options[name] = request.query[name]
     args = {"filters": _filters(request), "options": options}
-    customers = _plain(await run_call(ctx, principal, "customer.list", args))
+    customers = _plain(await runner.call(ctx, principal, "customer.list", args))
     return [_entity(customer) for customer in customers]
 
 
@@ -191,36 +215,39 @@ def _path_id(customer_id: str | None) -> int:
 
 
 async def _get(
-    request: web.Request, ctx: RequestContext, principal: Principal, customer_id: str | None
+    request: web.Request, ctx: RequestContext, principal: Principal, customer_id: str | None, _: Any
 ) -> Any:
     args = {"customerId": _path_id(customer_id)}
-    return _entity(_plain(await run_call(ctx, principal, "customer.info", args)))
+    return _entity(_plain(await runner.call(ctx, principal, "customer.info", args)))
 
 
 async def _create(
-    request: web.Request, ctx: RequestContext, principal: Principal, _: str | None
+    request: web.Request, ctx: RequestContext, principal: Principal, _: str | None, data: Any
 ) -> Any:
-    data = await _body(request)
-    customer_id = await run_call(ctx, principal, "customer.create", {"customerData": data})
+    customer_id = await runner.call(ctx, principal, "customer.create", {"customerData": data})
     return _Created(customer_id)
 
 
 async def _update(
-    request: web.Request, ctx: RequestContext, principal: Principal, customer_id: str | None
+    request: web.Request,
+    ctx: RequestContext,
+    principal: Principal,
+    customer_id: str | None,
+    data: Any,
 ) -> Any:
     target = _path_id(customer_id)
-    data = await _body(request)
     fixed = [name for name in ("website_id", "created_in") if name in data]
     if fixed:
         raise RestError(400, f"{', '.join(fixed)}: not allowed for updating.")
-    await run_call(ctx, principal, "customer.update", {"customerId": target, "customerData": data})
+    args = {"customerId": target, "customerData": data}
+    await runner.call(ctx, principal, "customer.update", args)
     return None
 
 
 async def _delete(
-    request: web.Request, ctx: RequestContext, principal: Principal, customer_id: str | None
+    request: web.Request, ctx: RequestContext, principal: Principal, customer_id: str | None, _: Any
 ) -> Any:
-    await run_call(ctx, principal, "customer.delete", {"customerId": _path_id(customer_id)})
+    await runner.call(ctx, principal, "customer.delete", {"customerId": _path_id(customer_id)})
     return None
 
 
@@ -306,11 +333,17 @@ def _render(body: Any, as_json: bool) -> web.Response:
     return web.Response(body=_xml(root), content_type="application/xml")
 
 
-def _error(status: int, message: str, as_json: bool) -> web.Response:
+def _error(
+    status: int, message: str, as_json: bool, headers: dict[str, str] | None = None
+) -> web.Response:
     if as_json:
         body = {"messages": {"error": [{"code": status, "message": message}]}}
-        return web.Response(status=status, body=orjson.dumps(body), content_type="application/json")
+        return web.Response(
+            status=status, body=orjson.dumps(body), content_type="application/json", headers=headers
+        )
     root = Element("magento_api")
     item = SubElement(SubElement(SubElement(root, "messages"), "error"), "data_item")
     _xml_fields_into(item, {"code": status, "message": message})
-    return web.Response(status=status, body=_xml(root), content_type="application/xml")
+    return web.Response(
+        status=status, body=_xml(root), content_type="application/xml", headers=headers
+    )

@@ -1,10 +1,10 @@
-"""Prometheus metrics, one set per application (so per worker process): requests and faults
-by method and fault name, a latency histogram, and the pool's size and use.
+"""Prometheus metrics, one set per application (so per worker process): HTTP requests, the
+top-level methods and the API paths called (each once) with their faults, a latency
+histogram, and the pool's size and use.
 
-Requests are booked as plain tuples, counted in batches into plain counters; prometheus-client
-turns those into its exposition format when /metrics is scraped (a custom collector). Its own
-Counter and Histogram take a lock per increment, which cost more than a tenth of a request's
-time on the hot path.
+Requests are booked as plain tuples and counted in batches into plain counters, which
+prometheus-client turns into its exposition format when /metrics is scraped (a custom
+collector): its own Counter and Histogram lock on every increment (docs/performance.md).
 """
 
 import bisect
@@ -22,26 +22,27 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from gateway.api import METHODS_BY_NAME
-
 __all__ = ["Metrics"]
 
 _BATCH = 256
+# (label, calls metric, faults metric, what is counted)
+_CALL_FAMILIES = (
+    ("method", "gateway_calls", "gateway_faults", "top-level methods"),
+    ("api_path", "gateway_api_calls", "gateway_api_faults", "API paths"),
+)
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
-def _method_label(entry: dict[str, Any]) -> str:
-    """A bounded label: a known method or API path, or "other" for whatever a client invented."""
-    name = entry.get("api_path") or entry.get("method")
-    # METHODS_BY_NAME holds the top-level methods and every API path's shortcut.
-    return name if name in METHODS_BY_NAME else "other"
-
-
 class Metrics(Collector):
-    def __init__(self) -> None:
+    """Labels are bounded: a method or API path not in the ``methods`` or ``api_paths`` it was
+    given (whatever a client invented) is counted as "other"."""
+
+    def __init__(self, methods: frozenset[str], api_paths: frozenset[str]) -> None:
+        self._known = {"method": methods, "api_path": api_paths}
         self._requests: Counter[tuple[str, int]] = Counter()
-        self._calls: Counter[str] = Counter()
-        self._faults: Counter[tuple[str, str]] = Counter()
+        # by (kind, name): kind is "method" (a top-level method) or "api_path"
+        self._calls: Counter[tuple[str, str]] = Counter()
+        self._faults: Counter[tuple[str, str, str]] = Counter()
         # per endpoint: a count per bucket (the last for +Inf), and the sum of seconds
         self._latency: defaultdict[str, list[int]] = defaultdict(lambda: [0] * (len(_BUCKETS) + 1))
         self._latency_sum: defaultdict[str, float] = defaultdict(float)
@@ -53,9 +54,8 @@ class Metrics(Collector):
     def observe(
         self, endpoint: str, status: int, seconds: float, calls: list[dict[str, Any]]
     ) -> None:
-        """Book a finished request. Requests are counted in batches, when scraped or every
-        ``_BATCH`` requests: counting many at once costs a fraction of counting each at the end
-        of its request."""
+        """Book a finished request; requests are counted in batches, when scraped or every
+        ``_BATCH`` requests."""
         self._finished.append((endpoint, status, seconds, calls))
         if len(self._finished) >= _BATCH:
             self._count_finished()
@@ -63,16 +63,17 @@ class Metrics(Collector):
     def _count_finished(self) -> None:
         finished, self._finished = self._finished, []
         requests, latency, latency_sum = self._requests, self._latency, self._latency_sum
-        calls, faults = self._calls, self._faults
+        calls, faults, known = self._calls, self._faults, self._known
         for endpoint, status, seconds, entries in finished:
             requests[endpoint, status] += 1
             latency[endpoint][bisect.bisect_left(_BUCKETS, seconds)] += 1
             latency_sum[endpoint] += seconds
             for entry in entries:
-                method = _method_label(entry)
-                calls[method] += 1
+                kind = "api_path" if "api_path" in entry else "method"
+                name = entry[kind] if entry[kind] in known[kind] else "other"
+                calls[kind, name] += 1
                 if "fault" in entry:
-                    faults[method, entry["fault"]] += 1
+                    faults[kind, name, entry["fault"]] += 1
 
     def collect(self) -> Iterator[Any]:
         self._count_finished()
@@ -84,18 +85,17 @@ class Metrics(Collector):
         for (endpoint, status), count in sorted(self._requests.items()):
             requests.add_metric([endpoint, str(status)], count)
         yield requests
-        calls = CounterMetricFamily(
-            "gateway_calls", "JSON-RPC methods and API paths called", labels=["method"]
-        )
-        for method, count in sorted(self._calls.items()):
-            calls.add_metric([method], count)
-        yield calls
-        faults = CounterMetricFamily(
-            "gateway_faults", "Faults by method and fault name", labels=["method", "fault"]
-        )
-        for (method, fault), count in sorted(self._faults.items()):
-            faults.add_metric([method, fault], count)
-        yield faults
+        for kind, calls_name, faults_name, what in _CALL_FAMILIES:
+            calls = CounterMetricFamily(calls_name, f"{what} called", labels=[kind])
+            faults = CounterMetricFamily(faults_name, f"Faults of {what}", labels=[kind, "fault"])
+            for (counted_kind, name), count in sorted(self._calls.items()):
+                if counted_kind == kind:
+                    calls.add_metric([name], count)
+            for (counted_kind, name, fault), count in sorted(self._faults.items()):
+                if counted_kind == kind:
+                    faults.add_metric([name, fault], count)
+            yield calls
+            yield faults
         latency = HistogramMetricFamily(
             "gateway_request_duration_seconds",
             "Time to answer an HTTP request",

@@ -1,11 +1,10 @@
-"""What a browser or a client generator fetches: the OpenRPC document and the API page."""
+"""The API page, for a person with a browser: it lists the methods from the OpenRPC document
+and sends calls."""
 
 from functools import cache
 from importlib import resources
 
 from aiohttp import web
-
-from gateway.openrpc import openrpc_document
 
 __all__ = ["add_routes"]
 
@@ -19,10 +18,5 @@ async def index(request: web.Request) -> web.Response:
     return web.Response(text=_page(), content_type="text/html")
 
 
-async def openrpc_json(request: web.Request) -> web.Response:
-    return web.json_response(openrpc_document())
-
-
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", index)
-    app.router.add_get("/api/openrpc.json", openrpc_json)

@@ -1,23 +1,17 @@
 """The JSON-RPC 2.0 envelope: bytes in, response parts out.
 
-jsonrpcserver (5.x, frozen since 2022) provides the method table's type, the error a method
-raises (``JsonRpcError``) and the standard errors with their codes. Its dispatcher is not used:
-this module owns what the library gets wrong or makes slow:
+jsonrpcserver provides the method table's type, the error a method raises (``JsonRpcError``)
+and the standard errors with their codes. Its dispatcher is not used (docs/performance.md says
+why); this module owns the request rules:
 
-- parsing with orjson instead of the standard library;
-- batches are split here, because jsonrpcserver answers one error for a whole batch when a
-  single element is invalid, and applies no size limit;
-- its jsonschema validation of every request (about 100 us each, half the throughput) is
-  replaced by ``_check``, which enforces the same schema by hand — skipping validation
-  altogether would let malformed requests reach Python internals;
-- its internal-error text (``str(exception)``) is replaced by the request id;
-- its argument check (``inspect.Signature.bind`` on every request, the slowest step left) is
-  replaced by ``_fits``, the same rules against each method's signature read once;
-- the method is called directly: the library's call path wraps every request and result in
-  five objects (a Request, Success, Right, SuccessResponse…), measured at about 4 us per call.
+- requests are parsed with orjson and checked by hand against the specification's rules
+  (``_check``), so that a malformed request never reaches a method;
+- a batch is split here, each element answered on its own, and bounded in size;
+- params are checked against each method's signature, read once (``_fits``);
+- an unexpected error is answered with the request id, never its text.
 
-Results may contain ``JsonStream`` values (a long list produced while it is written); the
-encoder leaves a hole for each, and the HTTP layer fills it as it writes.
+Results may hold ``RowStream`` values (a long list read while it is written); the encoder
+leaves a hole for each, and the endpoint fills it as it writes.
 """
 
 import inspect
@@ -39,15 +33,15 @@ from jsonrpcserver.result import (
 )
 from jsonrpcserver.sentinels import NODATA
 
-from gateway.naming import snake_case
-from gateway.streaming import JsonStream
+from gateway.core.naming import snake_case
+from gateway.resources.kit import RowStream
 
-__all__ = ["JsonStream", "Part", "handle"]
+__all__ = ["Part", "encode", "handle"]
 
 log = logging.getLogger(__name__)
 
 
-Part = bytes | JsonStream
+Part = bytes | RowStream
 
 _ID_TYPES = (str, int, float)
 _ALLOWED_KEYS = frozenset({"jsonrpc", "method", "params", "id"})
@@ -187,12 +181,12 @@ async def handle(
 
 
 def encode(value: Any) -> list[Part]:
-    """Serialise ``value``; each ``JsonStream`` inside it becomes a part of its own."""
-    streams: list[JsonStream] = []
+    """Serialise ``value``; each ``RowStream`` inside it becomes a part of its own."""
+    streams: list[RowStream] = []
     markers: list[str] = []
 
     def hole(obj: Any) -> Any:
-        if isinstance(obj, JsonStream):
+        if isinstance(obj, RowStream):
             # A random marker, drawn only when there is a stream, cannot collide with client
             # text that happens to be echoed.
             if not markers:

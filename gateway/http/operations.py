@@ -5,7 +5,7 @@ import asyncio
 import asyncpg
 from aiohttp import web
 
-from gateway.exchange import METRICS, SERVICES
+from gateway.http.exchange import METRICS, SERVICES
 
 __all__ = ["add_routes"]
 

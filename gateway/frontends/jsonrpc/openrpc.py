@@ -1,14 +1,13 @@
-"""The OpenRPC 1.x document of this API, built from what the code declares: the top-level
-methods' signatures, the resource method table (each path also a shortcut method such as
-``customer.info``), the input models' JSON schemas and the fault catalogue."""
+"""The OpenRPC 1.x document of the JSON-RPC API, built from what it is handed: the top-level
+methods (their signatures are their params), the resources with their methods (each path also
+a shortcut method such as ``customer.info``, with its input models' JSON schemas) and faults."""
 
 import inspect
-from functools import cache
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from gateway.faults import GLOBAL, Fault, faults_of
-from gateway.resources import METHODS, RESOURCES
-from gateway.resources.base import ResourceMethod
+from gateway.core.faults import GLOBAL, Fault
+from gateway.resources.kit import Resource, ResourceMethod
 
 __all__ = ["openrpc_document"]
 
@@ -83,16 +82,19 @@ def _error(fault: Fault) -> dict[str, Any]:
     return {"code": fault.code, "message": fault.message, "data": {"fault": fault.name}}
 
 
-def _global_errors(names: tuple[str, ...]) -> list[dict[str, Any]]:
-    return [_error(f) for f in faults_of(GLOBAL) if f.name in names]
+Faults = Mapping[str, tuple[Fault, ...]]
 
 
-def _top_level_methods() -> list[dict[str, Any]]:
-    from gateway.api import METHODS_BY_NAME  # the functions themselves, for their signatures
+def _global_errors(faults: Faults, names: tuple[str, ...]) -> list[dict[str, Any]]:
+    return [_error(f) for f in faults[GLOBAL] if f.name in names]
 
+
+def _top_level_methods(
+    top_level: Mapping[str, Callable[..., Any]], faults: Faults
+) -> list[dict[str, Any]]:
     methods = []
-    for name, (summary, result, faults) in _TOP_LEVEL.items():
-        parameters = list(inspect.signature(METHODS_BY_NAME[name]).parameters.values())[1:]
+    for name, (summary, result, fault_names) in _TOP_LEVEL.items():
+        parameters = list(inspect.signature(top_level[name]).parameters.values())[1:]
         methods.append(
             {
                 "name": name,
@@ -107,7 +109,7 @@ def _top_level_methods() -> list[dict[str, Any]]:
                     for p in parameters
                 ],
                 "result": {"name": "result", "schema": result},
-                "errors": _global_errors(faults),
+                "errors": _global_errors(faults, fault_names),
             }
         )
     methods.append(
@@ -121,10 +123,10 @@ def _top_level_methods() -> list[dict[str, Any]]:
     return methods
 
 
-def _resource_method(method: ResourceMethod) -> dict[str, Any]:
+def _resource_method(method: ResourceMethod, faults: Faults) -> dict[str, Any]:
     errors = _global_errors(
-        ("session_expired", "access_denied", "invalid_request_param", "internal")
-    ) + [_error(f) for f in faults_of(method.resource.name)]
+        faults, ("session_expired", "access_denied", "invalid_request_param", "internal")
+    ) + [_error(f) for f in faults[method.resource.name]]
     return {
         "name": method.path,
         "summary": method.title,
@@ -151,8 +153,12 @@ def _resource_method(method: ResourceMethod) -> dict[str, Any]:
     }
 
 
-@cache
-def openrpc_document() -> dict[str, Any]:
+def openrpc_document(
+    top_level: Mapping[str, Callable[..., Any]],
+    resources: tuple[Resource, ...],
+    faults: Faults,
+) -> dict[str, Any]:
+    """The document for these top-level methods, resources and faults."""
     return {
         "openrpc": "1.2.6",
         "info": {
@@ -162,10 +168,10 @@ def openrpc_document() -> dict[str, Any]:
         },
         "servers": [{"name": "gateway", "url": "/api/jsonrpc"}],
         "methods": [
-            *_top_level_methods(),
-            *(_resource_method(method) for method in METHODS.values()),
+            *_top_level_methods(top_level, faults),
+            *(_resource_method(method, faults) for r in resources for method in r.methods),
         ],
         "x-resources": [
-            {"name": r.name, "title": r.title, "description": r.description} for r in RESOURCES
+            {"name": r.name, "title": r.title, "description": r.description} for r in resources
         ],
     }

@@ -6,7 +6,7 @@ from typing import Any
 
 import asyncpg
 
-from gateway.resources.fields import has_control_characters
+from gateway.resources.kit.fields import has_control_characters
 
 __all__ = ["Store", "find_store", "first_store_of", "website_exists"]
 

@@ -2,11 +2,9 @@
 methods, API paths, fault names and duration — never params, so never a key, a password or a
 session id.
 
-It is written apart from ``logging``: the standard machinery (a record object, handler locks,
-a write per line) cost a third of the gateway's throughput. A request leaves only a tuple; every
-``interval`` seconds the event loop turns the tuples gathered into lines and writes them
-together (formatting many lines at once costs a fraction of formatting each at the end of its
-request). A process killed outright loses at most that much of its log.
+It is written apart from ``logging`` (docs/performance.md says why): a request leaves only a
+tuple, and every ``interval`` seconds the event loop turns the tuples gathered into lines and
+writes them together. A process killed outright loses at most that much of its log.
 """
 
 import asyncio

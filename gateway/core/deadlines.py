@@ -3,8 +3,8 @@ internal fault) instead of hanging.
 
 One watchdog per application looks over the calls in flight ``CHECKS_PER_ALLOWANCE`` times per
 allowance and cancels those past their deadline, so that starting and ending a watch is a dict
-write. A timer per call (``asyncio.timeout``) cost measurably more on the hot path. A call is thus
-cancelled up to a ``CHECKS_PER_ALLOWANCE``-th of its allowance late.
+write rather than a timer per call (docs/performance.md). A call is thus cancelled up to a
+``CHECKS_PER_ALLOWANCE``-th of its allowance late.
 """
 
 import asyncio

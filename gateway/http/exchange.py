@@ -1,5 +1,5 @@
 """One HTTP exchange, whatever the endpoint: its request context, the connection given back
-at the end, and the one structured log line every request gets."""
+at the end, its metrics, and the one structured log line every request gets."""
 
 import itertools
 import secrets
@@ -7,10 +7,9 @@ import time
 
 from aiohttp import web
 
-from gateway.access_log import AccessLog
-from gateway.api import RequestContext, Services
-from gateway.deadlines import Watch
-from gateway.metrics import Metrics
+from gateway.core.context import RequestContext, Services
+from gateway.http.access_log import AccessLog
+from gateway.http.metrics import Metrics
 
 __all__ = ["ACCESS_LOG", "METRICS", "SERVICES", "exchange"]
 
@@ -19,8 +18,7 @@ METRICS = web.AppKey("metrics", Metrics)
 ACCESS_LOG = web.AppKey("access_log", AccessLog)
 
 
-# Request ids must be unique, not secret: a random prefix per process and a counter cost far
-# less than a uuid4 (a system call) per request.
+# Request ids must be unique, not secret: a random prefix per process and a counter.
 _ID_PREFIX = secrets.token_hex(6)
 _id_counter = itertools.count(1)
 
@@ -28,7 +26,7 @@ _id_counter = itertools.count(1)
 class exchange:
     """The request's context (``context``) and answer status (``status``, for the log) while
     inside; on leaving, its connection given back, its metrics counted and its log line
-    written. (A class: cheaper per request than a generator.)"""
+    written. (A class rather than a generator: it is on every request's path.)"""
 
     __slots__ = ("_endpoint", "_request", "_started", "context", "status")
 
@@ -46,10 +44,6 @@ class exchange:
 
     async def __aenter__(self) -> "exchange":
         return self
-
-    def deadline(self) -> Watch:
-        """The bound on a REST verb, should the database stop answering."""
-        return self.context.services.deadlines.watch()
 
     async def __aexit__(self, *_: object) -> None:
         request, context = self._request, self.context

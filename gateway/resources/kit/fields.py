@@ -1,6 +1,6 @@
-"""Field rules shared by the resources' input models: text limits that match the schema's
-``varchar`` sizes, the control-character rule, dates, and how validation errors become
-``data.details``."""
+"""Field checks shared by the resources' input models: text limits that match the schema's
+``varchar`` sizes, the control-character rule, dates, flags, and how the problems found
+become a fault's ``data.details``."""
 
 import datetime as dt
 import re
@@ -12,6 +12,7 @@ __all__ = [
     "TEXT_MAX",
     "Date",
     "Flag",
+    "InvalidData",
     "LongText",
     "Text",
     "details_of",
@@ -80,6 +81,15 @@ def _flag(value: Any) -> Any:
 
 # Booleans as Magento clients send them: true/false, 1/0, "1"/"0", "true"/"false".
 Flag = Annotated[bool, BeforeValidator(_flag)]
+
+
+class InvalidData(ValueError):
+    """Input that fails its checks: one ``{field, message}`` per problem, all found at once.
+    Each resource answers it with its own fault."""
+
+    def __init__(self, details: list[dict[str, str]]) -> None:
+        self.details = details
+        super().__init__("\n".join(f"{d['field']}: {d['message']}" for d in details))
 
 
 def details_of(error: ValidationError) -> list[dict[str, str]]:

@@ -1,0 +1,118 @@
+"""Faults: what a call can answer instead of a result, each declared once as a constant.
+
+The global faults are declared here; each resource declares its own beside its handlers
+(``Resource.fault`` in ``gateway.resources.kit``), and ``gateway.resources`` gathers them like
+the method table. Code raises a constant, never a name looked up at run time, so a misspelt
+fault is an undefined name that ruff and mypy refuse before anything runs:
+
+    raise SESSION_EXPIRED()
+    raise CUSTOMER_NOT_EXISTS(details=[...])
+
+How a fault looks on each wire is decided in one place, ``gateway.frontends.rendering``.
+
+    Exception
+     ├── FaultError          a declared fault, safe to show to the client
+     └── MalformedParams     a top-level method's params have the wrong shape
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "ACCESS_DENIED",
+    "GLOBAL",
+    "GLOBAL_FAULTS",
+    "INTERNAL",
+    "INVALID_REQUEST_PARAM",
+    "LIMIT_EXCEEDED",
+    "RESOURCE_PATH_INVALID",
+    "RESOURCE_PATH_NOT_CALLABLE",
+    "SESSION_EXPIRED",
+    "UNKNOWN",
+    "Fault",
+    "FaultError",
+    "MalformedParams",
+]
+
+GLOBAL = "global"
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """One fault: Magento's numeric code, a stable name clients branch on, its message."""
+
+    code: int
+    name: str
+    message: str
+    resource: str = GLOBAL
+
+    def __call__(
+        self,
+        message: str | None = None,
+        *,
+        details: list[dict[str, str]] | None = None,
+        **extra: Any,
+    ) -> "FaultError":
+        """This fault as an exception to raise; ``message`` replaces the declared text with a
+        specific detail, ``extra`` goes into the fault's data."""
+        return FaultError(self, message, details=details, **extra)
+
+
+class FaultError(Exception):
+    """A declared fault being answered, with what is known about this occurrence."""
+
+    def __init__(
+        self,
+        fault: Fault,
+        message: str | None = None,
+        *,
+        details: list[dict[str, str]] | None = None,
+        **extra: Any,
+    ) -> None:
+        self.fault = fault
+        self.message = message or fault.message
+        self.details = details
+        self.extra = extra
+        super().__init__(self.message)
+
+    def data(self) -> dict[str, Any]:
+        """What a client may branch on: the fault's name and resource, the details, extras."""
+        data: dict[str, Any] = {"fault": self.fault.name, "resource": self.fault.resource}
+        if self.details is not None:
+            data["details"] = self.details
+        data.update(self.extra)
+        return data
+
+
+class MalformedParams(ValueError):
+    """A top-level method (login, multiCall, ...) was given params of the wrong shape; the
+    message says which. Not a Magento fault: each wire answers it as its own kind of error."""
+
+
+UNKNOWN = Fault(0, "unknown", "Unknown Error")
+INTERNAL = Fault(1, "internal", "Internal Error. Please see log for details.")
+ACCESS_DENIED = Fault(2, "access_denied", "Access denied.")
+RESOURCE_PATH_INVALID = Fault(3, "resource_path_invalid", "Invalid api path.")
+RESOURCE_PATH_NOT_CALLABLE = Fault(
+    4, "resource_path_not_callable", "Resource path is not callable."
+)
+SESSION_EXPIRED = Fault(5, "session_expired", "Session expired. Try to relogin.")
+INVALID_REQUEST_PARAM = Fault(
+    6,
+    "invalid_request_param",
+    'Required parameter is missing, for more details see "exception.log".',
+)
+
+# Beyond Magento's catalogue: what this gateway bounds that Magento left unbounded.
+LIMIT_EXCEEDED = Fault(7, "limit_exceeded", "The request exceeds a limit of the gateway.")
+
+GLOBAL_FAULTS: tuple[Fault, ...] = (
+    UNKNOWN,
+    INTERNAL,
+    ACCESS_DENIED,
+    RESOURCE_PATH_INVALID,
+    RESOURCE_PATH_NOT_CALLABLE,
+    SESSION_EXPIRED,
+    INVALID_REQUEST_PARAM,
+    LIMIT_EXCEEDED,
+)

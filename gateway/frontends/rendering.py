@@ -1,0 +1,49 @@
+"""How a fault looks on each wire, in one place: a JSON-RPC error object, a multiCall slot,
+a REST status. Every front-end renders faults with these and nothing else."""
+
+from typing import Any
+
+from gateway.core.faults import Fault, FaultError
+
+__all__ = ["fault_listing", "multicall_slot", "rest_status", "rpc_error"]
+
+
+def rpc_error(error: FaultError) -> dict[str, Any]:
+    """The JSON-RPC error object: Magento's code, the message, and the fault's data."""
+    return {"code": error.fault.code, "message": error.message, "data": error.data()}
+
+
+def multicall_slot(error: FaultError) -> dict[str, Any]:
+    """A faulting call's slot in a multiCall answer, as OpenMage shapes it."""
+    return {
+        "isFault": True,
+        "faultCode": error.fault.code,
+        "faultMessage": error.message,
+        "fault": error.fault.name,
+    }
+
+
+def fault_listing(faults: tuple[Fault, ...]) -> list[dict[str, Any]]:
+    """``globalFaults`` and ``resourceFaults`` answers."""
+    return [{"code": f.code, "name": f.name, "message": f.message} for f in faults]
+
+
+# REST answers with an HTTP status; every fault not named here is the client's data: 400.
+_HTTP_STATUS = {
+    "unknown": 500,
+    "internal": 500,
+    "access_denied": 403,
+    "resource_path_invalid": 404,
+    "resource_path_not_callable": 405,
+    "session_expired": 401,
+    "limit_exceeded": 413,
+    "customer_exists": 409,
+    "customer_not_exists": 404,
+    "address_not_exists": 404,
+    "not_deleted": 500,
+}
+
+
+def rest_status(error: FaultError) -> int:
+    """The HTTP status of a fault in a REST answer."""
+    return _HTTP_STATUS.get(error.fault.name, 400)

@@ -1,0 +1,150 @@
+"""What a resource is: its methods, declared beside their handlers, its faults, and what a
+handler runs with.
+
+    CUSTOMER = Resource("customer", "Customer API", "Create, retrieve, update and delete ...")
+    CUSTOMER_NOT_EXISTS = CUSTOMER.fault(102, "customer_not_exists", "Customer not exists.")
+
+    @CUSTOMER.method("info", acl="customer/info", title="Retrieve the customer data",
+                     params=(CUSTOMER_ID, ATTRIBUTES, STORE))
+    async def info(ctx: CallContext, customer_id: int, attributes=None, store=None): ...
+
+A handler receives a ``CallContext`` and its arguments by keyword (each param's name in
+snake_case); ``gateway.resources`` gathers every resource's methods and faults.
+"""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import asyncpg
+
+from gateway.auth.acl import allows
+from gateway.auth.passwords import SecretHasher
+from gateway.auth.users import Principal
+from gateway.core.faults import Fault
+from gateway.core.naming import snake_case
+
+__all__ = ["CallContext", "Handler", "Param", "Resource", "ResourceMethod"]
+
+Handler = Callable[..., Awaitable[Any]]
+_H = TypeVar("_H", bound=Handler)
+
+
+@dataclass(slots=True)  # not frozen: one is built for every call, and frozen ones cost more
+class CallContext:
+    """What a handler runs with: the connection (inside the transaction the runner opened, for
+    a write), who is calling, the secret hasher, and how long lists may be answered."""
+
+    connection: asyncpg.Connection
+    principal: Principal
+    hasher: SecretHasher
+    # A list with no limit is streamed only when its call is the request's only one; inside a
+    # batch or a multiCall it is read at its position, up to this many rows.
+    may_stream: bool
+    max_rows: int
+
+    def may(self, acl_path: str) -> bool:
+        return allows(self.principal.resources, acl_path)
+
+
+def _anything(_: object) -> bool:
+    return True
+
+
+def _unchanged(value: Any) -> Any:
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One argument: its wire name, whether it is required, how its value is read.
+
+    ``fits`` lets positional binding skip an optional argument whose slot the value does not
+    fit (``customer.info`` takes ``[id, "default"]`` as well as ``[id, ["email"]]``).
+    """
+
+    name: str
+    required: bool = False
+    parse: Callable[[Any], Any] = _unchanged
+    fits: Callable[[Any], bool] = _anything
+    schema: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+    key: str = field(init=False)  # the handler's keyword: the name in snake_case
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", snake_case(self.name))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResourceMethod:
+    resource: "Resource"
+    name: str
+    acl: str
+    title: str
+    handler: Handler
+    params: tuple[Param, ...] = ()
+    writes: bool
+    result_schema: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+    params_by_key: dict[str, Param] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "params_by_key", {p.key: p for p in self.params})
+
+    @property
+    def path(self) -> str:
+        return f"{self.resource.name}.{self.name}"
+
+
+class Resource:
+    """A resource: its name and titles, and the methods and faults declared on it, in the
+    order they were declared."""
+
+    __slots__ = ("aliases", "description", "faults", "methods", "name", "title")
+
+    def __init__(
+        self, name: str, title: str, description: str, aliases: tuple[str, ...] = ()
+    ) -> None:
+        self.name = name
+        self.title = title
+        self.description = description
+        self.aliases = aliases
+        self.faults: list[Fault] = []
+        self.methods: list[ResourceMethod] = []
+
+    def fault(self, code: int, name: str, message: str) -> Fault:
+        """Declare one of this resource's faults."""
+        declared = Fault(code, name, message, self.name)
+        self.faults.append(declared)
+        return declared
+
+    def method(
+        self,
+        name: str,
+        *,
+        acl: str,
+        title: str,
+        writes: bool,
+        params: tuple[Param, ...] = (),
+        result: dict[str, Any] | None = None,
+        description: str = "",
+    ) -> Callable[[_H], _H]:
+        """Declare the decorated handler as this resource's method ``name``."""
+
+        def register(handler: _H) -> _H:
+            self.methods.append(
+                ResourceMethod(
+                    resource=self,
+                    name=name,
+                    acl=acl,
+                    title=title,
+                    handler=handler,
+                    params=params,
+                    writes=writes,
+                    result_schema=result or {},
+                    description=description,
+                )
+            )
+            return handler
+
+        return register
