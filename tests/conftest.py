@@ -25,7 +25,10 @@ from tests.processes import run_apart
 
 TEST_KEY = "test-api-key-0123456789"
 
-_MUTABLE_TABLES = "customer_address, customer, api_session, api_login_failure, api_user"
+_TABLES_SQL = """
+SELECT format('%I', tablename) FROM pg_tables WHERE schemaname = current_schema()
+ORDER BY tablename
+"""
 
 
 def _with_database(url: str, name: str) -> str:
@@ -88,6 +91,23 @@ def database_url(fresh_database: Any) -> str:
     return url
 
 
+async def _empty_tables(url: str) -> str:
+    connection = await asyncpg.connect(url)
+    try:
+        tables = [row[0] for row in await connection.fetch(_TABLES_SQL)]
+        empty = [t for t in tables if not await connection.fetchval(f"SELECT EXISTS (TABLE {t})")]
+        return ", ".join(empty)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def tables_to_empty(database_url: str) -> str:
+    """The tables a fresh, migrated database leaves empty (what tests fill), read from the
+    database before any test has written to it."""
+    return run_apart(_empty_tables(database_url))
+
+
 @pytest.fixture(scope="session")
 def test_key_hash() -> str:
     return PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1).hash(TEST_KEY)
@@ -112,10 +132,10 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-async def pool(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
+async def pool(settings: Settings, tables_to_empty: str) -> AsyncIterator[asyncpg.Pool]:
     pool = await create_pool(settings, settings.database_url or "")
     async with pool.acquire() as connection:
-        await connection.execute(f"TRUNCATE {_MUTABLE_TABLES} RESTART IDENTITY CASCADE")
+        await connection.execute(f"TRUNCATE {tables_to_empty} RESTART IDENTITY CASCADE")
     yield pool
     await pool.close()
 

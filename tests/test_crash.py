@@ -12,10 +12,13 @@ from collections.abc import Callable
 from typing import Any
 
 import asyncpg
+import pytest
 
 from gateway.auth import users
 from tests.conftest import TEST_KEY
 from tests.processes import free_port, post, run_apart, start_gateway, wait_ready
+
+pytestmark = pytest.mark.slow
 
 ADDRESS = {
     "firstname": "A",

@@ -26,6 +26,8 @@ from gateway.resources.customer import COLUMNS
 from tests.conftest import TEST_KEY
 from tests.processes import free_port, run_apart, start_gateway, wait_ready
 
+pytestmark = pytest.mark.slow
+
 EXAMPLES = int(os.environ.get("GATEWAY_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(
     max_examples=EXAMPLES,

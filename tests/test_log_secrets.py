@@ -9,10 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import pytest
 
 from gateway.auth import users
 from tests.conftest import TEST_KEY
 from tests.processes import free_port, post, run_apart, start_gateway, wait_ready
+
+pytestmark = pytest.mark.slow
 
 LEGACY_KEY = "legacy-secret-key-42"
 CUSTOMER_PASSWORD = "customer-pass-123"

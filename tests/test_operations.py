@@ -10,10 +10,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import asyncpg
+import pytest
 
 from gateway.database import SCHEMA_DIR, create_pool, upgrade
 from tests.conftest import make_settings
 from tests.processes import free_port, post, start_gateway, wait_ready
+
+pytestmark = pytest.mark.slow
 
 Fresh = Callable[[], str]
 

@@ -27,6 +27,8 @@ from gateway.core.deadlines import CHECKS_PER_ALLOWANCE
 from gateway.database import create_pool, upgrade
 from tests.conftest import TEST_KEY, make_settings
 
+pytestmark = pytest.mark.slow
+
 CONNECT_TIMEOUT = 1.0
 COMMAND_TIMEOUT = 2.0
 # The longest any answer may take, down or not: a connect attempt and a command, with room.

@@ -16,6 +16,8 @@ from gateway.auth import users
 from gateway.settings import Settings
 from tests.conftest import TEST_KEY
 
+pytestmark = pytest.mark.slow
+
 CHROMIUM = "/usr/bin/chromium"
 # Without these Chromium keeps trying to reach the internet, which this machine refuses.
 CHROMIUM_ARGS = [

@@ -12,6 +12,8 @@ from gateway.settings import Settings
 from tests.conftest import make_settings
 from tests.helpers import Api, fault_name
 
+pytestmark = pytest.mark.slow
+
 BASE = {"firstname": "R", "lastname": "S", "website_id": 1}
 
 

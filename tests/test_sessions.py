@@ -65,18 +65,21 @@ def settings(database_url: str) -> Settings:
     return make_settings(database_url, session_ttl=1.0, login_max_failures=3, login_lockout=60)
 
 
+@pytest.mark.slow
 async def test_session_expires_after_ttl_of_disuse(api: Api, sid: str) -> None:
     await asyncio.sleep(1.2)
     error = await api.fault(sid, "customer_group.list")
     assert fault_name(error) == "session_expired"
 
 
+@pytest.mark.slow
 async def test_each_use_slides_the_expiry(api: Api, sid: str) -> None:
     for _ in range(4):
         await asyncio.sleep(0.5)
         await api.call(sid, "customer_group.list")  # 2 s in all, each gap under the 1 s TTL
 
 
+@pytest.mark.slow
 async def test_expired_sessions_are_swept_at_login(api: Api, sid: str) -> None:
     await asyncio.sleep(1.2)
     await api.login("admin")
@@ -163,6 +166,7 @@ async def test_magento_key_hash_is_accepted_and_upgraded(api: Api, stored: str) 
     assert fault_name(error) == "access_denied"
 
 
+@pytest.mark.slow
 async def test_slowed_failed_logins_do_not_hold_database_connections(
     aiohttp_client: Any, database_url: str, pool: Any, test_key_hash: str
 ) -> None:

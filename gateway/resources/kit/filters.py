@@ -86,6 +86,8 @@ def _value(column: Column, field: str, value: Any) -> Any:
             raise ValueError
         moment = parse_datetime(value)
         return moment.date() if column.kind == "date" else moment
+    except FilterError:
+        raise
     except (ValueError, TypeError, AttributeError):
         raise FilterError(f"'{field}': {value!r} is not a valid {column.kind} value") from None
 

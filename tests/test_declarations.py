@@ -1,0 +1,32 @@
+"""The method table as declared: every handler takes exactly its declared params."""
+
+import inspect
+
+import pytest
+
+from gateway.resources import FAULTS, METHODS, RESOURCES
+from gateway.resources.kit import ResourceMethod
+
+
+@pytest.mark.parametrize("path", sorted(METHODS))
+def test_each_handler_signature_matches_its_declared_params(path: str) -> None:
+    method: ResourceMethod = METHODS[path]
+    context, *parameters = inspect.signature(method.handler).parameters.values()
+    assert context.name == "ctx"
+    assert [p.name for p in parameters] == [p.key for p in method.params]
+    for parameter, declared in zip(parameters, method.params, strict=True):
+        assert parameter.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+        assert (parameter.default is inspect.Parameter.empty) == declared.required, declared.name
+
+
+def test_every_resource_is_in_the_table_with_its_faults() -> None:
+    assert {m.resource.name for m in METHODS.values()} == {r.name for r in RESOURCES}
+    for resource in RESOURCES:
+        assert FAULTS[resource.name] == tuple(resource.faults)
+        codes_by_name = {f.name: f.code for f in resource.faults}
+        assert len(codes_by_name) == len(resource.faults), "a fault name declared twice"
+
+
+def test_api_paths_are_resource_dot_method() -> None:
+    for path, method in METHODS.items():
+        assert path == f"{method.resource.name}.{method.name}"
