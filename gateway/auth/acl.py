@@ -1,7 +1,8 @@
 """Permissions: OpenMage's ACL paths, granted to a user as a set.
 
 A granted path allows itself and every path below it (``customer`` allows ``customer/info``),
-except ``customer/password_hash``, which only ``all`` or the path itself allows.
+and ``all`` allows everything, except ``customer/password_hash``: only a role that names it
+sees or sets customers' password hashes.
 """
 
 import functools
@@ -15,8 +16,8 @@ PASSWORD_HASH = "customer/password_hash"  # noqa: S105 - an ACL path, not a secr
 # A handful of roles and paths: each answer is worked out once (a call asks two or three).
 @functools.lru_cache(maxsize=4096)
 def allows(granted: frozenset[str], needed: str) -> bool:
-    if ALL in granted or needed in granted:
+    if needed in granted:
         return True
     if needed == PASSWORD_HASH:
         return False
-    return any(needed.startswith(path + "/") for path in granted)
+    return ALL in granted or any(needed.startswith(path + "/") for path in granted)
