@@ -55,6 +55,18 @@ async def test_other_origins_get_no_cors_headers(api: Api) -> None:
     assert "Access-Control-Allow-Origin" not in response.headers
 
 
+async def test_answers_that_depend_on_the_origin_say_so(api: Api) -> None:
+    body = {"jsonrpc": "2.0", "method": "x", "id": 1}
+    for origin in (ALLOWED, "http://evil.example.test", None):
+        headers = {"Origin": origin} if origin else {}
+        response = await api.client.post("/api/jsonrpc", json=body, headers=headers)
+        assert response.headers.getall("Vary") == ["Origin"]
+    preflight = await api.client.options("/api/jsonrpc", headers={"Origin": ALLOWED, **PREFLIGHT})
+    assert "Origin" in preflight.headers.getall("Vary")
+    listed = await api.client.get("/api/rest/customers", headers={"Origin": ALLOWED})
+    assert "Origin" in listed.headers.getall("Vary")
+
+
 async def test_rest_has_cors_too(api: Api) -> None:
     response = await api.client.options(
         "/api/rest/customers",

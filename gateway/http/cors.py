@@ -2,6 +2,8 @@
 
 Credentials (the Authorization header) are allowed only for origins named one by one: a ``*``
 entry opens the API to every origin without credentials, never to every origin with them.
+Every answer then says ``Vary: Origin`` (aiohttp-cors does not), so that a shared cache never
+serves one origin's answer to another.
 """
 
 import aiohttp_cors
@@ -30,3 +32,10 @@ def enable_cors(app: web.Application, origins: list[str]) -> None:
     cors = aiohttp_cors.setup(app, defaults=defaults)
     for route in list(app.router.routes()):
         cors.add(route)
+    app.on_response_prepare.append(_vary_on_origin)
+
+
+async def _vary_on_origin(request: web.Request, response: web.StreamResponse) -> None:
+    varies = [v.strip().lower() for v in response.headers.get("Vary", "").split(",")]
+    if "origin" not in varies:
+        response.headers.add("Vary", "Origin")
