@@ -215,6 +215,23 @@ async def test_http_basic_with_an_api_user(api: Api, sid: str) -> None:
     assert status == 401
 
 
+async def test_a_locked_out_login_answers_401_with_retry_after(api: Api) -> None:
+    await api.add_user("admin", ["all"])
+    wrong = base64.b64encode(b"admin:wrong").decode()
+    for _ in range(5):
+        status, headers, _ = await rest(
+            api, "GET", "/api/rest/customers", {"Authorization": f"Basic {wrong}", **JSON}
+        )
+    assert status == 401
+    right = base64.b64encode(f"admin:{api.key}".encode()).decode()
+    status, headers, body = await rest(
+        api, "GET", "/api/rest/customers", {"Authorization": f"Basic {right}", **JSON}
+    )
+    assert status == 401
+    assert 0 < int(headers["Retry-After"]) <= 300
+    assert orjson.loads(body)["messages"]["error"][0]["message"] == "Access denied."
+
+
 async def test_list_paging_order_and_filters(api: Api, sid: str, auth: dict[str, str]) -> None:
     for n in range(5):
         await make(api, sid, f"u{n}@x.com", lastname=f"L{4 - n}", group_id=1 + n % 2)
