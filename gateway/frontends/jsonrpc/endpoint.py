@@ -50,7 +50,6 @@ async def jsonrpc_endpoint(request: web.Request) -> web.StreamResponse:
         try:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
-            current.status = 413
             too_large = {
                 "jsonrpc": "2.0",
                 "error": {"code": -32600, "message": "Request body too large"},
@@ -66,7 +65,6 @@ async def jsonrpc_endpoint(request: web.Request) -> web.StreamResponse:
             request_id_of_log=ctx.request_id,
         )
         if parts is None:
-            current.status = 204
             return web.Response(status=204)
         if len(parts) == 1 and type(parts[0]) is bytes:
             return web.Response(body=parts[0], content_type=_JSON)
