@@ -53,6 +53,14 @@ async def test_second_info_argument_is_attributes_or_store(api: Api, sid: str) -
     assert fault_name(error) == "store_not_exists"
 
 
+async def test_attributes_by_name_may_be_one_field_name(api: Api, sid: str) -> None:
+    customer_id = await api.call(sid, "customer.create", [NEW])
+    answer = await api.call(
+        sid, "customer.info", {"customerId": customer_id, "attributes": "email"}
+    )
+    assert answer == {"customer_id": customer_id, "email": "m@x.com"}
+
+
 async def test_multicall_answers_each_call_and_inlines_faults(api: Api, sid: str) -> None:
     calls = [
         ["customer.create", [NEW]],

@@ -13,7 +13,7 @@ from referencing.jsonschema import DRAFT7
 from gateway.resources import METHODS
 from tests.helpers import Api
 
-# Fetched by `make install` from the npm package @open-rpc/meta-schema (see the Makefile).
+# Fetched by `make test` (and `make chaos`) from the npm package @open-rpc/meta-schema.
 META_SCHEMA_PACKAGE = (
     Path(__file__).resolve().parent.parent / ".venv" / ("open-rpc-meta-schema-1.14.9.tgz")
 )
