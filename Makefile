@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # The OpenRPC meta-schema, for the test that validates rpc.discover (npm package, by name).
 META_SCHEMA := $(VENV)/open-rpc-meta-schema-1.14.9.tgz
 
-.PHONY: install run lint test chaos bench browser
+.PHONY: install run lint test chaos bench debian-tools
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,12 +28,15 @@ lint: install
 	$(VENV)/bin/ruff format --check gateway tests bench
 	$(VENV)/bin/mypy
 
-# The page's tests drive Debian's Chromium (Playwright's own browser download is not used).
-browser:
-	@command -v chromium >/dev/null || { apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+# Debian's programs the tests drive: Chromium for the page (Playwright's own browser download
+# is not used), curl and jq for the README's examples, wrk for the small bench run.
+DEBIAN_TOOLS := chromium:chromium curl:curl jq:jq wrk:wrk
+debian-tools:
+	@missing=$$(for t in $(DEBIAN_TOOLS); do command -v $${t%%:*} >/dev/null || echo $${t#*:}; done); \
+	if [ -n "$$missing" ]; then apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 
-test: lint browser $(META_SCHEMA)
+test: lint debian-tools $(META_SCHEMA)
 	$(VENV)/bin/pytest
 
 # Reliability and security figures: races, an outage, a crash, fuzzing, injection, logs.

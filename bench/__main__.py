@@ -4,7 +4,8 @@ The machine is shared and noisy, so every comparison interleaves its two sides o
 rounds and reports medians and ratios, not single absolute numbers. Results are printed as one
 table and written to ``bench/results/`` as JSON. See docs/performance.md.
 
-Knobs: BENCH_ROUNDS (3), BENCH_SECONDS (5), BENCH_CUSTOMERS (1000000).
+Knobs: BENCH_ROUNDS (3), BENCH_SECONDS (5), BENCH_CUSTOMERS (1000000), BENCH_DATA_DIR
+(var/bench: where its embedded PostgreSQL keeps the data between runs).
 """
 
 import asyncio
@@ -29,6 +30,7 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "1000000"))
 SMALL = 10_000
+DATA_DIR = Path(os.environ.get("BENCH_DATA_DIR", ROOT / "var" / "bench"))
 EXTRA_ENV = dict(e.split("=", 1) for e in os.environ.get("BENCH_GATEWAY_ENV", "").split() if e)
 
 
@@ -302,9 +304,7 @@ def print_table(results: list[Result]) -> None:
 
 def main() -> None:
     ensure_wrk()
-    urls = asyncio.run(
-        prepare(ROOT / "var" / "bench", {"bench_big": CUSTOMERS, "bench_small": SMALL})
-    )
+    urls = asyncio.run(prepare(DATA_DIR, {"bench_big": CUSTOMERS, "bench_small": SMALL}))
     results: list[Result] = []
     with gateway(urls["bench_big"]) as gw, baseline(urls["bench_big"]) as base:
         session_id = login(gw)
@@ -344,11 +344,11 @@ def main() -> None:
         with gateway(urls["bench_small"]) as small:
             results.append(keyset_case(gw, small, session_id, login(small)))
     # The create case added customers: back to the table as made before streaming it all.
-    asyncio.run(prepare(ROOT / "var" / "bench", {"bench_big": CUSTOMERS}))
+    asyncio.run(prepare(DATA_DIR, {"bench_big": CUSTOMERS}))
     results.append(stream_case(urls["bench_big"]))
     results.append(workers_case(urls["bench_big"]))
     # Leave the big table as it was for the next run.
-    asyncio.run(prepare(ROOT / "var" / "bench", {"bench_big": CUSTOMERS}))
+    asyncio.run(prepare(DATA_DIR, {"bench_big": CUSTOMERS}))
 
     print()
     print_table(results)

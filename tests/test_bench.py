@@ -1,0 +1,45 @@
+"""`make bench`, run small: every case measures and the table is printed. The figures
+themselves are not judged here (benchmarks are not tests; docs/performance.md has them)."""
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = (
+    "call customer.info",
+    "customer_address.list",
+    "customer.create",
+    "multiCall of 50 customer.info",
+    "customer.list keyset",
+    "customer.list, no options",
+    "--workers 2 vs 1",
+)
+
+
+def test_make_bench_runs_every_case(tmp_path: Path) -> None:
+    small = {
+        "BENCH_CUSTOMERS": "3000",
+        "BENCH_ROUNDS": "1",
+        "BENCH_SECONDS": "1",
+        "BENCH_DATA_DIR": str(tmp_path / "bench"),
+    }
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    done = subprocess.run(
+        ["make", "bench"],
+        cwd=ROOT,
+        env={**env, **small},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    table = done.stdout[done.stdout.index("case ") :]
+    for case in CASES:
+        assert case in table, case
+    assert "written to bench/results/" in table
