@@ -5,7 +5,7 @@ from typing import Any
 
 from gateway.core.faults import Fault, FaultError
 
-__all__ = ["fault_listing", "multicall_slot", "rest_status", "rpc_error"]
+__all__ = ["fault_listing", "multicall_slot", "rest_fault", "rpc_error"]
 
 
 def rpc_error(error: FaultError) -> dict[str, Any]:
@@ -44,6 +44,9 @@ _HTTP_STATUS = {
 }
 
 
-def rest_status(error: FaultError) -> int:
-    """The HTTP status of a fault in a REST answer."""
-    return _HTTP_STATUS.get(error.fault.name, 400)
+def rest_fault(error: FaultError) -> tuple[int, str, dict[str, str]]:
+    """A fault in a REST answer: its HTTP status, its message, and its headers (a lockout's
+    ``Retry-After``). The REST front-end writes the message in Magento's error body."""
+    retry_after = error.extra.get("retry_after")
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+    return _HTTP_STATUS.get(error.fault.name, 400), error.message, headers

@@ -20,7 +20,7 @@ from gateway.auth.users import Principal
 from gateway.core import authentication, runner
 from gateway.core.context import RequestContext
 from gateway.core.faults import FaultError
-from gateway.frontends.rendering import rest_status
+from gateway.frontends.rendering import rest_fault
 from gateway.http.exchange import exchange
 
 __all__ = ["OPERATIONS", "add_routes"]
@@ -125,15 +125,10 @@ async def _serve(
             else:
                 response = _render(answer, as_json)
         except RestError as error:
-            response = _error(error.status, error.message, as_json, error.headers)
+            response = _error(error.status, error.message, error.headers, as_json=as_json)
         except FaultError as error:
-            response = _error(rest_status(error), error.message, as_json, _fault_headers(error))
+            response = _error(*rest_fault(error), as_json=as_json)
         return response
-
-
-def _fault_headers(error: FaultError) -> dict[str, str]:
-    retry_after = error.extra.get("retry_after")
-    return {"Retry-After": str(retry_after)} if retry_after is not None else {}
 
 
 async def _authenticate(ctx: RequestContext, request: web.Request) -> Principal:
@@ -148,7 +143,8 @@ async def _authenticate(ctx: RequestContext, request: web.Request) -> Principal:
     except FaultError as error:
         if error.fault.name == "internal":
             raise
-        raise RestError(401, error.message, _fault_headers(error)) from None
+        _, message, headers = rest_fault(error)
+        raise RestError(401, message, headers) from None
     raise RestError(401, "Authorization required.")
 
 
@@ -332,9 +328,7 @@ def _render(body: Any, as_json: bool) -> web.Response:
     return web.Response(body=_xml(root), content_type="application/xml")
 
 
-def _error(
-    status: int, message: str, as_json: bool, headers: dict[str, str] | None = None
-) -> web.Response:
+def _error(status: int, message: str, headers: dict[str, str], *, as_json: bool) -> web.Response:
     if as_json:
         body = {"messages": {"error": [{"code": status, "message": message}]}}
         return web.Response(
