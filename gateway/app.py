@@ -10,9 +10,7 @@ from typing import BinaryIO
 import asyncpg
 from aiohttp import web
 
-from gateway.auth.passwords import SecretHasher
 from gateway.core.context import Services
-from gateway.core.deadlines import Deadlines
 from gateway.database import create_pool, database_url, upgrade
 from gateway.frontends import rest
 from gateway.frontends.jsonrpc import endpoint as jsonrpc
@@ -63,12 +61,7 @@ def _lifetime(
             if settings.migrate_on_start:
                 async with pool.acquire() as connection:
                     await upgrade(connection)
-            app[SERVICES] = Services(
-                settings,
-                pool,
-                SecretHasher(settings.hash_concurrency),
-                Deadlines(settings.call_deadline),
-            )
+            app[SERVICES] = Services.open(settings, pool)
             yield
         finally:
             app[ACCESS_LOG].flush()

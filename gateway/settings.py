@@ -31,6 +31,16 @@ class Settings(BaseSettings):
     max_listed_rows: int = Field(
         default=10_000, gt=0, description="rows of a list inside a batch or a multiCall"
     )
+    max_answer: int = Field(
+        default=64 * 1024 * 1024, gt=0, description="bytes of results held for one answer"
+    )
+    body_timeout: float = Field(default=10, gt=0, description="seconds to receive a body")
+    keepalive_timeout: float = Field(
+        default=15, gt=0, description="seconds an idle or half-sent connection is kept"
+    )
+    write_timeout: float = Field(
+        default=30, gt=0, description="seconds a client may take to take a streamed chunk"
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     login_max_failures: int = Field(default=5, ge=1, description="then refused for a while")
@@ -44,10 +54,24 @@ class Settings(BaseSettings):
     pool_max_size: int = Field(default=10, ge=1)
     pool_max_idle: float = Field(default=0, ge=0, description="seconds; 0 keeps them open")
     db_command_timeout: float = Field(default=30, gt=0, description="seconds")
+    regexp_timeout: float = Field(
+        default=2, gt=0, description="seconds a statement with a regexp filter may run"
+    )
     db_connect_timeout: float = Field(default=5, gt=0, description="seconds")
 
     migrate_on_start: bool = True
     log_level: str = "INFO"
+
+    @property
+    def heavy_slots(self) -> int:
+        """Statements with a regexp filter running at once per process: a quarter of the pool,
+        so that they can never hold every connection."""
+        return max(1, self.pool_max_size // 4)
+
+    @property
+    def stream_slots(self) -> int:
+        """Lists streamed at once per process, each holding a connection: half of the pool."""
+        return max(1, self.pool_max_size // 2)
 
     @property
     def call_deadline(self) -> float:

@@ -116,7 +116,7 @@ async def test_empty_and_oversized_batches_are_invalid() -> None:
 
 
 def test_encode_leaves_a_hole_for_each_stream() -> None:
-    first, second = RowStream("a", []), RowStream("b", [])
+    first, second = RowStream("a", [], heavy=False), RowStream("b", [], heavy=True)
     parts = encode({"result": [first, {"x": second}], "text": "\x00 kept"})
     assert parts[1] is first and parts[3] is second
     assert parts[0] == b'{"result":['

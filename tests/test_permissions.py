@@ -118,4 +118,5 @@ async def test_global_faults(api: Api, sid: str) -> None:
         (5, "session_expired"),
         (6, "invalid_request_param"),
         (7, "limit_exceeded"),
+        (8, "query_timeout"),
     ]

@@ -1,9 +1,12 @@
 """What a request runs with, whatever its wire: the application's services, the request's
 one database connection, its bookkeeping for the log and metrics, and ``operation``, which
-bounds each top-level operation by the call deadline and turns every unexpected error into the
-``internal`` fault (logged with the request id, never shown)."""
+bounds each top-level operation by the call deadline and turns every unexpected error into a
+fault (``internal``, logged with the request id and never shown, or ``query_timeout``)."""
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,7 +14,7 @@ import asyncpg
 
 from gateway.auth.passwords import SecretHasher
 from gateway.core.deadlines import Deadlines, Watch
-from gateway.core.faults import INTERNAL, FaultError, MalformedParams
+from gateway.core.faults import INTERNAL, QUERY_TIMEOUT, FaultError, MalformedParams
 from gateway.settings import Settings
 
 __all__ = ["Operation", "RequestContext", "Services"]
@@ -31,12 +34,25 @@ _UNAVAILABLE = (
 @dataclass(slots=True)
 class Services:
     """What lives as long as the application: settings, the pool, the secret hasher, the
-    calls' deadlines."""
+    calls' deadlines, and the slots that bound heavy statements and streamed lists."""
 
     settings: Settings
     pool: asyncpg.Pool
     hasher: SecretHasher
     deadlines: Deadlines
+    heavy_slots: asyncio.Semaphore
+    stream_slots: asyncio.Semaphore
+
+    @classmethod
+    def open(cls, settings: Settings, pool: asyncpg.Pool) -> "Services":
+        return cls(
+            settings,
+            pool,
+            SecretHasher(settings.hash_concurrency),
+            Deadlines(settings.call_deadline),
+            asyncio.Semaphore(settings.heavy_slots),
+            asyncio.Semaphore(settings.stream_slots),
+        )
 
 
 @dataclass(slots=True)
@@ -45,7 +61,8 @@ class RequestContext:
     ``calls`` books each operation and API path with its fault, for the log and metrics.
 
     ``may_stream``: the wire can write a long list while it is read, and this request is one
-    call (not a batch), so such a list need not be held in memory."""
+    call (not a batch), so such a list need not be held in memory. ``answer_left``: bytes of
+    results this request may still hold (``GATEWAY_MAX_ANSWER``)."""
 
     services: Services
     request_id: str
@@ -53,7 +70,11 @@ class RequestContext:
     authorization: str | None = None
     may_stream: bool = False
     calls: list[dict[str, Any]] = field(default_factory=list)
+    answer_left: int = 0
     _connection: asyncpg.Connection | None = None
+
+    def __post_init__(self) -> None:
+        self.answer_left = self.services.settings.max_answer
 
     async def connection(self) -> asyncpg.Connection:
         if self._connection is None:
@@ -69,6 +90,31 @@ class RequestContext:
                 # A connection broken mid-request: the pool has terminated it already.
                 log.warning("connection dropped", extra={"error": type(exc).__name__})
 
+    @asynccontextmanager
+    async def heavy_connection(self, seconds: float) -> AsyncIterator[asyncpg.Connection]:
+        """A connection for a statement that may run long (a regular expression over many
+        rows), bounded to ``seconds``. At most ``heavy_slots`` of them run at once, and
+        one waiting for its turn holds no connection, so they never starve other callers."""
+        connection = await self.connection()
+        if connection.is_in_transaction():
+            # Inside an atomic multiCall: it keeps its transaction, and the bound is lifted
+            # again after the statement.
+            await connection.execute(_SET_TIMEOUT_SQL, _millis(seconds))
+            try:
+                yield connection
+            finally:
+                if not connection.is_closed():
+                    await connection.execute(
+                        _SET_TIMEOUT_SQL, _millis(self.services.settings.db_command_timeout)
+                    )
+            return
+        await self.release()
+        async with self.services.heavy_slots:
+            connection = await self.connection()
+            async with connection.transaction(readonly=True):
+                await connection.execute(_SET_TIMEOUT_SQL, _millis(seconds))
+                yield connection
+
     def operation(self, name: str, passing: tuple[type[Exception], ...] = ()) -> "Operation":
         """``with ctx.operation("login"):`` around one top-level operation of the request;
         exceptions of the ``passing`` types are the front-end's own, and pass untouched."""
@@ -79,10 +125,20 @@ class RequestContext:
         connection = self._connection
         return isinstance(exc, _UNAVAILABLE) or (connection is not None and connection.is_closed())
 
-    def internal_fault(self, exc: BaseException) -> FaultError:
-        """Log an unexpected error with the request id; the client sees only the id (and, when
-        the database is unavailable, that a retry may succeed). A connection cut off by the
-        call's deadline is closed here, so that giving it back cannot hang."""
+    def fault_for(self, exc: BaseException) -> FaultError:
+        """The fault for an unexpected error. A statement stopped by its timeout is
+        ``query_timeout`` (not retryable: the same query would run as long again), logged as
+        a slow query with its API path; anything else is ``internal``, logged with the request
+        id that the client sees (and, when the database is unavailable, ``retryable``). A
+        connection cut off by the call's deadline is closed here, so that giving it back
+        cannot hang."""
+        if isinstance(exc, asyncpg.QueryCanceledError):
+            api_paths = [c["api_path"] for c in self.calls if c.get("api_path")]
+            log.warning(
+                "slow query",
+                extra={"request_id": self.request_id, "api_path": api_paths[-1:] or None},
+            )
+            return QUERY_TIMEOUT(request_id=self.request_id)
         extra: dict[str, Any] = {"request_id": self.request_id}
         if isinstance(exc, TimeoutError) and self._connection is not None:
             # Given back as it is, asyncpg would wait for the server to acknowledge the
@@ -99,9 +155,16 @@ class RequestContext:
         return INTERNAL(**extra)
 
 
+_SET_TIMEOUT_SQL = "SELECT set_config('statement_timeout', $1, true)"
+
+
+def _millis(seconds: float) -> str:
+    return str(int(seconds * 1000))
+
+
 class Operation:
     """One top-level operation under the call deadline: its fault booked, and any error that
-    is not a fault answered as ``internal``. (A plain context manager: no coroutine.)"""
+    is not a fault answered as one. (A plain context manager: no coroutine.)"""
 
     __slots__ = ("_context", "_entry", "_passing", "_watch")
 
@@ -131,5 +194,6 @@ class Operation:
         elif isinstance(exc, MalformedParams):
             self._entry["fault"] = "malformed_params"
         elif isinstance(exc, Exception) and not isinstance(exc, self._passing):
-            self._entry["fault"] = INTERNAL.name
-            raise self._context.internal_fault(exc) from None
+            fault = self._context.fault_for(exc)
+            self._entry["fault"] = fault.fault.name
+            raise fault from None

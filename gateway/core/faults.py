@@ -25,6 +25,7 @@ __all__ = [
     "INTERNAL",
     "INVALID_REQUEST_PARAM",
     "LIMIT_EXCEEDED",
+    "QUERY_TIMEOUT",
     "RESOURCE_PATH_INVALID",
     "RESOURCE_PATH_NOT_CALLABLE",
     "SESSION_EXPIRED",
@@ -105,6 +106,9 @@ INVALID_REQUEST_PARAM = Fault(
 
 # Beyond Magento's catalogue: what this gateway bounds that Magento left unbounded.
 LIMIT_EXCEEDED = Fault(7, "limit_exceeded", "The request exceeds a limit of the gateway.")
+QUERY_TIMEOUT = Fault(
+    8, "query_timeout", "The query ran too long and was stopped; narrow its filters down."
+)
 
 GLOBAL_FAULTS: tuple[Fault, ...] = (
     UNKNOWN,
@@ -115,4 +119,5 @@ GLOBAL_FAULTS: tuple[Fault, ...] = (
     SESSION_EXPIRED,
     INVALID_REQUEST_PARAM,
     LIMIT_EXCEEDED,
+    QUERY_TIMEOUT,
 )

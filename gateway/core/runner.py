@@ -6,6 +6,7 @@ fault rolls back. A read runs as it is: one statement, or a few independent ones
 own snapshot, so BEGIN and COMMIT around it would only add two round trips.
 """
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +16,6 @@ from gateway.core.binding import bind_args
 from gateway.core.context import RequestContext
 from gateway.core.faults import (
     ACCESS_DENIED,
-    INTERNAL,
     RESOURCE_PATH_INVALID,
     FaultError,
     MalformedParams,
@@ -58,6 +58,7 @@ async def call(
             ctx.services.hasher,
             ctx.may_stream if may_stream is None else may_stream,
             ctx.services.settings.max_listed_rows,
+            functools.partial(ctx.heavy_connection, ctx.services.settings.regexp_timeout),
         )
         if not method.writes and not connection.is_in_transaction():
             return await method.handler(call_context, **bound)
@@ -67,8 +68,9 @@ async def call(
         entry["fault"] = error.fault.name
         raise
     except Exception as exc:
-        entry["fault"] = INTERNAL.name
-        raise ctx.internal_fault(exc) from exc
+        fault = ctx.fault_for(exc)
+        entry["fault"] = fault.fault.name
+        raise fault from exc
 
 
 class _RollBack(Exception):

@@ -21,6 +21,7 @@ from gateway.core import authentication, runner
 from gateway.core.context import RequestContext
 from gateway.core.faults import FaultError
 from gateway.frontends.rendering import rest_fault
+from gateway.http.bodies import BodyRefused, read_body
 from gateway.http.exchange import exchange
 
 __all__ = ["OPERATIONS", "add_routes"]
@@ -126,6 +127,8 @@ async def _serve(
                 response = _render(answer, as_json)
         except RestError as error:
             response = _error(error.status, error.message, error.headers, as_json=as_json)
+            if error.status in (408, 413):
+                response.force_close()  # the rest of the body may still be on its way
         except FaultError as error:
             response = _error(*rest_fault(error), as_json=as_json)
         return response
@@ -271,9 +274,9 @@ def _entity(customer: dict[str, Any]) -> dict[str, str | None]:
 
 async def _body(request: web.Request) -> dict[str, Any]:
     try:
-        raw = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        raise RestError(413, "Request body too large.") from None
+        raw = await read_body(request)
+    except BodyRefused as refused:
+        raise RestError(refused.status, refused.message + ".") from None
     kind = request.content_type.lower()
     stripped = raw.lstrip()
     if "json" in kind or (kind not in ("application/xml", "text/xml") and stripped[:1] == b"{"):
@@ -299,7 +302,7 @@ def _xml_fields(raw: bytes) -> dict[str, Any]:
     for child in root:
         if len(child):
             raise RestError(400, f"'{child.tag}' must hold a plain value.")
-        fields[child.tag] = child.text or ""
+        fields[child.tag] = child.text  # an empty element is null, as in JSON
     return fields
 
 

@@ -156,7 +156,7 @@ def _website_scope(website_id: int | None) -> Any:
 
 async def _list_query(ctx: CallContext, filters: Any, options: Any, store: Any) -> Any:
     website_id = (await _store(ctx, store)).website_id if store is not None else None
-    return await _LISTING.query(ctx, filters, options, _website_scope(website_id))
+    return _LISTING.query(filters, options, _website_scope(website_id))
 
 
 # --- arguments --------------------------------------------------------------------------------

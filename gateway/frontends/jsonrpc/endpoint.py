@@ -4,21 +4,28 @@ The endpoint reads the body, hands it to the envelope, and writes the parts back
 any long list as it is read from the database.
 """
 
+import asyncio
 import contextlib
+import logging
 import re
 from typing import Any
 
 from aiohttp import web
+from jsonrpcserver.codes import ERROR_INVALID_REQUEST
 
 from gateway.core.context import RequestContext
+from gateway.core.streams import stream_rows
 from gateway.frontends.jsonrpc.envelope import Part, encode, handle
 from gateway.frontends.jsonrpc.methods import TOP_LEVEL, methods_table
 from gateway.frontends.jsonrpc.openrpc import openrpc_document
+from gateway.http.bodies import BodyRefused, read_body
 from gateway.http.exchange import exchange
 from gateway.resources import FAULTS, RESOURCES
 from gateway.resources.kit import RowStream
 
 __all__ = ["METHOD_NAMES", "add_routes"]
+
+log = logging.getLogger(__name__)
 
 _JSON = "application/json"
 _BATCH = re.compile(rb"\s*\[")
@@ -48,14 +55,13 @@ async def jsonrpc_endpoint(request: web.Request) -> web.StreamResponse:
     async with exchange(request, "jsonrpc") as current:
         ctx = current.context
         try:
-            body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            too_large = {
-                "jsonrpc": "2.0",
-                "error": {"code": -32600, "message": "Request body too large"},
-                "id": None,
-            }
-            return web.Response(status=413, body=encode(too_large)[0], content_type=_JSON)
+            body = await read_body(request)
+        except BodyRefused as refused:
+            error = {"code": ERROR_INVALID_REQUEST, "message": refused.message}
+            answer = encode({"jsonrpc": "2.0", "error": error, "id": None})[0]
+            response = web.Response(status=refused.status, body=answer, content_type=_JSON)
+            response.force_close()  # the rest of the body may still be on its way
+            return response
         ctx.may_stream = _BATCH.match(body) is None  # one call, not a batch
         parts = await handle(
             body,
@@ -74,25 +80,35 @@ async def jsonrpc_endpoint(request: web.Request) -> web.StreamResponse:
 async def _stream(
     request: web.Request, ctx: RequestContext, parts: list[Part]
 ) -> web.StreamResponse:
-    """Write a response with long lists in it as they are read, a chunk at a time."""
+    """Write a response with long lists in it as they are read, a chunk at a time. A client
+    that takes a chunk slower than ``GATEWAY_WRITE_TIMEOUT``, or a database that fails
+    halfway, ends the response cut short (never a shorter list that parses)."""
     response = web.StreamResponse(headers={"Content-Type": _JSON})
     response.enable_chunked_encoding()
     await response.prepare(request)
-    for part in parts:
-        if isinstance(part, RowStream):
-            await _write_rows(response, ctx, part)
-        else:
-            await response.write(part)
-    await response.write_eof()
+    write_timeout = ctx.services.settings.write_timeout
+    try:
+        for part in parts:
+            if not isinstance(part, RowStream):
+                await response.write(part)
+                continue
+            await response.write(b"[")
+            separator = b""
+            # aclosing: a stream cut short still ends its transaction and gives back its
+            # connection at once.
+            async with contextlib.aclosing(stream_rows(ctx, part)) as chunks:
+                async for chunk in chunks:
+                    async with asyncio.timeout(write_timeout):
+                        await response.write(separator + ",".join(chunk).encode())
+                    separator = b","
+            await response.write(b"]")
+        await response.write_eof()
+    except Exception as exc:
+        log.warning(
+            "stream cut short",
+            extra={"request_id": ctx.request_id, "error": type(exc).__name__},
+        )
+        response.force_close()
+        if request.transport is not None:
+            request.transport.abort()
     return response
-
-
-async def _write_rows(response: web.StreamResponse, ctx: RequestContext, rows: RowStream) -> None:
-    await response.write(b"[")
-    separator = b""
-    # aclosing: a client that goes away still ends the stream's transaction.
-    async with contextlib.aclosing(rows.chunks(await ctx.connection())) as chunks:
-        async for chunk in chunks:
-            await response.write(separator + ",".join(chunk).encode())
-            separator = b","
-    await response.write(b"]")

@@ -13,6 +13,7 @@ snake_case); ``gateway.resources`` gathers every resource's methods and faults.
 """
 
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -33,7 +34,11 @@ _H = TypeVar("_H", bound=Handler)
 @dataclass(slots=True)  # not frozen: one is built for every call, and frozen ones cost more
 class CallContext:
     """What a handler runs with: the connection (inside the transaction the runner opened, for
-    a write), who is calling, the secret hasher, and how long lists may be answered."""
+    a write), who is calling, the secret hasher, and how long lists may be answered.
+
+    ``heavy()`` gives the connection for a statement that may run long (a regular expression
+    over many rows): bounded in time and in how many run at once. It may be another
+    connection than before; ``connection`` is that one afterwards."""
 
     connection: asyncpg.Connection
     principal: Principal
@@ -42,6 +47,7 @@ class CallContext:
     # batch or a multiCall it is read at its position, up to this many rows.
     may_stream: bool
     max_rows: int
+    heavy: Callable[[], AbstractAsyncContextManager[asyncpg.Connection]]
 
     def may(self, acl_path: str) -> bool:
         return allows(self.principal.resources, acl_path)

@@ -39,20 +39,22 @@ def json_list(texts: list[str]) -> orjson.Fragment:
 
 
 class RowStream:
-    """A list answered while it is read: its entities' JSON texts, a chunk at a time, from a
-    cursor in a read-only transaction of its own."""
+    """A list answered while it is read: its entities' JSON texts, read a chunk at a time from
+    a cursor by whoever writes the answer. ``heavy``: its filters hold a regular expression,
+    so its statements get the shorter timeout of those."""
 
-    __slots__ = ("sql", "values")
+    __slots__ = ("heavy", "sql", "values")
 
-    def __init__(self, sql: str, values: list[Any]) -> None:
+    def __init__(self, sql: str, values: list[Any], *, heavy: bool) -> None:
         self.sql = sql
         self.values = values
+        self.heavy = heavy
 
     async def chunks(self, connection: asyncpg.Connection) -> AsyncGenerator[list[str], None]:
-        async with connection.transaction(readonly=True):
-            cursor = await connection.cursor(self.sql, *self.values)
-            while rows := await cursor.fetch(STREAM_CHUNK):
-                yield [row[0] for row in rows]
+        """The rows, a chunk at a time; ``connection`` must be in a transaction."""
+        cursor = await connection.cursor(self.sql, *self.values)
+        while rows := await cursor.fetch(STREAM_CHUNK):
+            yield [row[0] for row in rows]
 
 
 Scope = Callable[[QueryParams], str]
@@ -69,35 +71,24 @@ class Listing:
     key: str
     filters_invalid: Fault
 
-    async def query(
-        self, ctx: CallContext, filters: Any, options: Any, scope: Scope | None = None
-    ) -> ListQuery:
+    def query(self, filters: Any, options: Any, scope: Scope | None = None) -> ListQuery:
         """The compiled query, refused with ``filters_invalid`` before any row is read."""
         try:
-            query = compile_list_query(filters, options, self.columns, self.key, scope)
+            return compile_list_query(filters, options, self.columns, self.key, scope)
         except FilterError as error:
             raise self.filters_invalid(str(error)) from None
-        for pattern in query.patterns:
-            # PostgreSQL's own verdict on a regular expression, now rather than mid-stream.
-            try:
-                await ctx.connection.fetchval(_REGEXP_CHECK_SQL, pattern)
-            except asyncpg.InvalidRegularExpressionError:
-                raise self.filters_invalid(f"not a valid regular expression: {pattern}") from None
-        return query
 
     async def entities(self, ctx: CallContext, entity_sql: str, query: ListQuery) -> Any:
-        """The matching entities: fetched at once when few, streamed when the call may be,
-        otherwise read here up to the caller's row limit."""
+        """The matching entities: streamed when there may be many and the call may stream,
+        otherwise read here, up to the caller's row limit."""
         head = f"SELECT {entity_sql} FROM {self.source}"
         limit = query.limit
-        if limit is not None and limit <= FETCH_AT_ONCE:
-            sql, values = query.sql(head, limit)
-            return json_list([row[0] for row in await ctx.connection.fetch(sql, *values)])
-        if ctx.may_stream:
-            return RowStream(*query.sql(head, limit))
+        if ctx.may_stream and (limit is None or limit > FETCH_AT_ONCE):
+            await self._check_patterns(ctx.connection, query)
+            return RowStream(*query.sql(head, limit), heavy=bool(query.patterns))
         most = ctx.max_rows
-        sql, values = query.sql(head, most + 1 if limit is None or limit > most else limit)
-        rows = await ctx.connection.fetch(sql, *values)
+        capped = most + 1 if limit is None else min(limit, most + 1)
+        rows = await self._fetch(ctx, query, *query.sql(head, capped))
         if len(rows) > most:
             raise LIMIT_EXCEEDED(
                 f"A list inside a batch or a multiCall may hold at most {most} rows; "
@@ -109,5 +100,25 @@ class Listing:
 
     async def count(self, ctx: CallContext, query: ListQuery) -> int:
         sql = f"SELECT count(*) FROM {self.source} WHERE {query.where}"
-        counted: int = await ctx.connection.fetchval(sql, *query.values)
+        counted: int = (await self._fetch(ctx, query, sql, query.values))[0][0]
         return counted
+
+    async def _check_patterns(self, connection: asyncpg.Connection, query: ListQuery) -> None:
+        """PostgreSQL's own verdict on each regular expression, before any row is read."""
+        for pattern in query.patterns:
+            try:
+                await connection.fetchval(_REGEXP_CHECK_SQL, pattern)
+            except asyncpg.InvalidRegularExpressionError:
+                raise self.filters_invalid(f"not a valid regular expression: {pattern}") from None
+
+    async def _fetch(
+        self, ctx: CallContext, query: ListQuery, sql: str, values: list[Any]
+    ) -> list[asyncpg.Record]:
+        """The rows of ``sql``; with a regular expression in its filters, as a heavy
+        statement (bounded in time, and in how many run at once)."""
+        if not query.patterns:
+            return list(await ctx.connection.fetch(sql, *values))
+        async with ctx.heavy() as connection:
+            ctx.connection = connection
+            await self._check_patterns(connection, query)
+            return list(await connection.fetch(sql, *values))
