@@ -155,6 +155,8 @@ def _run_worker(settings: Settings, reuse_port: bool) -> None:
         host=settings.host,
         port=settings.port,
         reuse_port=reuse_port or None,
+        # A connection idle (or still sending its request's headers) this long is closed.
+        keepalive_timeout=settings.keepalive_timeout,
         access_log=None,
         loop=loop,
         print=lambda text: print(text, flush=True),
