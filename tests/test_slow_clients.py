@@ -19,7 +19,7 @@ BODY_TIMEOUT = 1.0
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return make_settings(database_url, body_timeout=BODY_TIMEOUT)
+    return make_settings(database_url, body_timeout=BODY_TIMEOUT, write_timeout=1.0)
 
 
 async def stalled(port: int, head: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -77,3 +77,44 @@ def test_idle_and_half_sent_connections_are_closed(database_url: str) -> None:
     finally:
         process.terminate()
         process.communicate(timeout=30)
+
+
+@pytest.mark.slow
+async def test_streams_a_client_never_reads_are_cut_and_hold_nothing_meanwhile(
+    api: Api, sid: str
+) -> None:
+    await api.execute(
+        "INSERT INTO customer (website_id, store_id, group_id, email, firstname, lastname)"
+        " SELECT 1, 1, 1, 'user' || n || '@example.com', repeat('F', 200), repeat('L', 200)"
+        " FROM generate_series(1, 20000) AS n"
+    )
+    body = b'{"jsonrpc":"2.0","method":"call","id":1,"params":["%s","customer.list",[]]}' % (
+        sid.encode()
+    )
+    request = b"POST /api/jsonrpc HTTP/1.1\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s" % (
+        len(body),
+        body,
+    )
+    readers = []
+    for _ in range(10):
+        raw = socket.socket()
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        raw.connect(("127.0.0.1", api.client.port))
+        raw.setblocking(False)
+        reader, writer = await asyncio.open_connection(sock=raw)
+        writer.write(request)
+        readers.append((reader, writer))
+    await asyncio.sleep(0.5)  # every stream has filled the socket buffers and waits
+    started = time.perf_counter()
+    assert (await api.call(sid, "customer.info", 1))["customer_id"] == 1
+    assert (await api.client.get("/readyz")).status == 200
+    assert time.perf_counter() - started < 0.5
+    # Half the pool streams at once: two rounds of a one-second write timeout cut them all.
+    await asyncio.sleep(4)
+    for reader, writer in readers:  # each was cut: what was sent, then the end
+        received = 0
+        while chunk := await asyncio.wait_for(reader.read(1 << 16), 10):
+            received += len(chunk)
+        assert 0 < received < 20000 * 400
+        writer.close()
+    assert api.pool.get_size() - api.pool.get_idle_size() == 0
