@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
@@ -182,4 +183,48 @@ async def test_a_call_to_a_database_that_stops_answering_ends_at_its_deadline(
     assert allowance <= took <= allowance * (1 + 1 / CHECKS_PER_ALLOWANCE) + 0.5
     # The gateway carries on: the next call gets a working connection.
     assert (await rpc("call", [session_id, "customer.list", []]))["result"] == []
+    await pool.close()
+
+
+def _postgres_processes(postmaster: int) -> list[int]:
+    children = Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split()
+    return [postmaster, *map(int, children)]
+
+
+async def test_a_stream_and_readyz_are_bounded_when_postgresql_stops(
+    database: Any, url: str, aiohttp_client: Any
+) -> None:
+    settings = make_settings(url, db_connect_timeout=0.5, db_command_timeout=1.0)
+    allowance = settings.call_deadline
+    pool = await create_pool(settings, url)
+    client = await aiohttp_client(create_app(settings, pool))
+    session_id = (await rpc_over(client)("login", ["loader", TEST_KEY]))["result"]
+    filler = await asyncpg.connect(url)
+    await filler.execute(
+        "INSERT INTO customer (website_id, store_id, group_id, email, firstname, lastname)"
+        " SELECT 1, 1, 1, 'user' || n || '@example.com', repeat('F', 200), 'L'"
+        " FROM generate_series(1, 30000) AS n"
+    )
+    await filler.close()
+    body = {"jsonrpc": "2.0", "method": "call", "params": [session_id, "customer.list", []]}
+    response = await client.post("/api/jsonrpc", json={**body, "id": 1})
+    assert (await response.content.read(1024)).startswith(b'{"jsonrpc":"2.0","result":[')
+    processes = _postgres_processes(database.get_pid())
+    for pid in processes:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        async with asyncio.timeout(allowance * 3):  # a failure, not a hung test
+            ready = await client.get("/readyz")
+        assert ready.status == 503
+        assert time.monotonic() - started < 2.5
+        # Cut short, never a shorter list that parses.
+        with pytest.raises(aiohttp.ClientPayloadError):
+            async with asyncio.timeout(allowance * 3):
+                await response.content.read()
+        took = time.monotonic() - started
+    finally:
+        for pid in processes:
+            os.kill(pid, signal.SIGCONT)
+    assert took <= allowance * (1 + 1 / CHECKS_PER_ALLOWANCE) + 1.0
     await pool.close()

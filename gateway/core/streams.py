@@ -33,19 +33,23 @@ async def stream_rows(ctx: RequestContext, rows: RowStream) -> AsyncGenerator[li
         connection = await services.pool.acquire(timeout=services.settings.call_deadline)
         transaction = connection.transaction(readonly=True)
         finished = False
+        deadline = services.deadlines.watch
         try:
-            await transaction.start()
-            if rows.heavy:
-                timeout = str(int(services.settings.regexp_timeout * 1000))
-                await connection.execute(_SET_TIMEOUT_SQL, timeout)
+            with deadline():
+                await transaction.start()
+                if rows.heavy:
+                    timeout = str(int(services.settings.regexp_timeout * 1000))
+                    await connection.execute(_SET_TIMEOUT_SQL, timeout)
             chunks = rows.chunks(connection)
             while True:
-                with services.deadlines.watch():
+                # Each round trip is bounded, but not the time the writer takes in between.
+                with deadline():
                     chunk = await anext(chunks, None)
                 if chunk is None:
                     break
                 yield chunk
-            await transaction.commit()
+            with deadline():
+                await transaction.commit()
             finished = True
         except TimeoutError:
             # The database stopped answering: a rollback would wait as long.

@@ -15,14 +15,27 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+_READY_TIMEOUT = 2.0
+
+
 async def readyz(request: web.Request) -> web.Response:
-    """The database answers; 503 while it does not."""
+    """The database answers within two seconds; 503 while it does not."""
     pool = request.app[SERVICES].pool
+    connection: asyncpg.Connection | None = None
+    ready = False
     try:
-        async with asyncio.timeout(2):
-            async with pool.acquire() as connection:
-                await connection.fetchval("SELECT 1")
+        async with asyncio.timeout(_READY_TIMEOUT):
+            connection = await pool.acquire()
+            await connection.fetchval("SELECT 1")
+        ready = True
     except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        if connection is not None:
+            # Given back as it is, the pool would wait for a server that does not answer.
+            connection.terminate()
+    finally:
+        if connection is not None:
+            await pool.release(connection)
+    if not ready:
         return web.json_response({"status": "database unavailable"}, status=503)
     return web.json_response({"status": "ok"})
 
