@@ -81,6 +81,9 @@ class RequestContext:
             self._connection = await self.services.pool.acquire()
         return self._connection
 
+    def in_transaction(self) -> bool:
+        return self._connection is not None and self._connection.is_in_transaction()
+
     async def release(self) -> None:
         if self._connection is not None:
             connection, self._connection = self._connection, None

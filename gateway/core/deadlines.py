@@ -28,12 +28,6 @@ class Deadlines:
         """``with deadlines.watch():`` bounds the block (in a task) by the allowance."""
         return Watch(self)
 
-    def restart(self) -> None:
-        """Give the current task's watch its whole allowance again (each call of a batch)."""
-        task = asyncio.current_task()
-        if task in self._due:
-            self._due[task] = asyncio.get_running_loop().time() + self.allowance
-
     def _check_later(self, loop: asyncio.AbstractEventLoop) -> None:
         self._next_check = loop.call_later(
             self.allowance / CHECKS_PER_ALLOWANCE, self._cancel_overdue

@@ -6,9 +6,14 @@ fault rolls back. A read runs as it is: one statement, or a few independent ones
 own snapshot, so BEGIN and COMMIT around it would only add two round trips.
 """
 
+import asyncio
 import functools
+import random
 from dataclasses import dataclass
 from typing import Any
+
+import asyncpg
+import orjson
 
 from gateway.auth.acl import allows
 from gateway.auth.users import Principal
@@ -16,12 +21,13 @@ from gateway.core.binding import bind_args
 from gateway.core.context import RequestContext
 from gateway.core.faults import (
     ACCESS_DENIED,
+    LIMIT_EXCEEDED,
     RESOURCE_PATH_INVALID,
     FaultError,
     MalformedParams,
 )
 from gateway.resources import METHODS
-from gateway.resources.kit import CallContext, ResourceMethod
+from gateway.resources.kit import CallContext, ResourceMethod, RowStream
 
 __all__ = ["MultiCall", "call", "multi_call", "resolve_path"]
 
@@ -46,11 +52,15 @@ async def call(
 ) -> Any:
     """Run one resource method; its result, or a fault. ``may_stream`` (the request's own
     setting unless given) lets a long list be answered as a ``RowStream``."""
-    entry: dict[str, Any] = {"api_path": api_path if isinstance(api_path, str) else None}
+    # A path the client invented is booked as "other": the log stays bounded.
+    known = isinstance(api_path, str) and api_path in METHODS
+    entry: dict[str, Any] = {"api_path": api_path if known else "other"}
     ctx.calls.append(entry)
     try:
         method = resolve_path(principal, api_path)
         bound = bind_args(method, args)
+        if ctx.answer_left <= 0:
+            raise _answer_too_large(ctx)
         connection = await ctx.connection()
         call_context = CallContext(
             connection,
@@ -61,56 +71,144 @@ async def call(
             functools.partial(ctx.heavy_connection, ctx.services.settings.regexp_timeout),
         )
         if not method.writes and not connection.is_in_transaction():
-            return await method.handler(call_context, **bound)
-        async with connection.transaction():
-            return await method.handler(call_context, **bound)
+            result = await method.handler(call_context, **bound)
+        elif connection.is_in_transaction():
+            # Inside an atomic multiCall: a savepoint; a deadlock there retries the whole.
+            async with connection.transaction():
+                result = await method.handler(call_context, **bound)
+        else:
+            result = await _write(connection, method, call_context, bound)
+        _charge(ctx, method, call_context, result)
+        return result
     except FaultError as error:
         entry["fault"] = error.fault.name
         raise
     except Exception as exc:
+        if isinstance(exc, asyncpg.TransactionRollbackError) and ctx.in_transaction():
+            raise  # for the atomic multiCall around it to run again
         fault = ctx.fault_for(exc)
         entry["fault"] = fault.fault.name
         raise fault from exc
+
+
+# A write that meets a deadlock or a serialization failure is run again, a few times, after a
+# short random pause: two calls that locked each other out rarely do so twice.
+_WRITE_ATTEMPTS = 4
+_RETRY_PAUSE = 0.005
+
+
+async def _write(
+    connection: asyncpg.Connection,
+    method: ResourceMethod,
+    call_context: CallContext,
+    bound: dict[str, Any],
+) -> Any:
+    for attempt in range(1, _WRITE_ATTEMPTS + 1):
+        try:
+            async with connection.transaction():
+                return await method.handler(call_context, **bound)
+        except asyncpg.TransactionRollbackError:
+            if attempt == _WRITE_ATTEMPTS:
+                raise
+            call_context.answered = 0
+            await asyncio.sleep(random.uniform(0, _RETRY_PAUSE * attempt))
+    raise AssertionError("unreachable")
+
+
+def _size(result: Any) -> int:
+    if result is None or isinstance(result, bool | int | float):
+        return 8
+    return len(orjson.dumps(result))
+
+
+def _charge(
+    ctx: RequestContext, method: ResourceMethod, call_context: CallContext, result: Any
+) -> None:
+    """Count the result against the request's answer budget. A read over it is refused (it
+    changed nothing); a write's answer is given whatever the budget: the write happened."""
+    if isinstance(result, RowStream):
+        return  # written while it is read, never held
+    size = call_context.answered or _size(result)
+    if size > ctx.answer_left and not method.writes:
+        raise _answer_too_large(ctx)
+    ctx.answer_left -= size
+
+
+def _answer_too_large(ctx: RequestContext) -> FaultError:
+    most = ctx.services.settings.max_answer
+    return LIMIT_EXCEEDED(
+        f"The answer would exceed {most} bytes; page the lists with options.limit.",
+        limit="GATEWAY_MAX_ANSWER",
+        value=most,
+    )
 
 
 class _RollBack(Exception):
     """Leaves an atomic multiCall's transaction so that it rolls back."""
 
 
+def _flag(options: dict[str, Any], name: str) -> bool:
+    value = options.get(name, False)
+    if not isinstance(value, bool):
+        raise MalformedParams(f"options.{name} must be true or false")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class MultiCall:
-    """A multiCall's calls (``[apiPath, args]`` each) and options, checked for their shape."""
+    """A multiCall's calls (``[apiPath, args]`` each) and options, checked for their shape
+    and against the gateway's bound on calls per request."""
 
     calls: list[Any]
     stop_at_fault: bool
     atomic: bool
 
     @classmethod
-    def of(cls, calls: Any, options: Any) -> "MultiCall":
+    def of(cls, calls: Any, options: Any, max_calls: int) -> "MultiCall":
         if not isinstance(calls, list):
             raise MalformedParams("calls must be a list of [apiPath, args]")
         if options is None:
             options = {}
         if not isinstance(options, dict):
             raise MalformedParams("options must be an object")
-        return cls(calls, bool(options.get("break")), bool(options.get("atomic")))
+        unknown = sorted(set(options) - {"break", "atomic"})
+        if unknown:
+            raise MalformedParams(f"unknown option '{unknown[0]}'")
+        if len(calls) > max_calls:
+            raise LIMIT_EXCEEDED(
+                f"A multiCall may hold at most {max_calls} calls.",
+                limit="GATEWAY_MAX_BATCH",
+                value=max_calls,
+            )
+        return cls(calls, _flag(options, "break"), _flag(options, "atomic"))
 
 
 async def multi_call(ctx: RequestContext, principal: Principal, batch: MultiCall) -> list[Any]:
     """One slot per call run: its result, or the ``FaultError`` it ended with. ``break``
-    stops at the first fault; ``atomic`` also rolls back every call when one faults."""
+    stops at the first fault; ``atomic`` also rolls back every call when one faults (and is
+    run again whole, a few times, after a deadlock). The whole multiCall runs under one call
+    deadline."""
     if not batch.atomic:
         return await _run_calls(ctx, principal, batch.calls, stop_at_fault=batch.stop_at_fault)
     connection = await ctx.connection()
-    slots: list[Any] = []
-    try:
-        async with connection.transaction():
-            slots = await _run_calls(ctx, principal, batch.calls, stop_at_fault=True)
-            if slots and isinstance(slots[-1], FaultError):
-                raise _RollBack
-    except _RollBack:
-        pass
-    return slots
+    budget = ctx.answer_left
+    for attempt in range(1, _WRITE_ATTEMPTS + 1):
+        slots: list[Any] = []
+        try:
+            async with connection.transaction():
+                slots = await _run_calls(ctx, principal, batch.calls, stop_at_fault=True)
+                if slots and isinstance(slots[-1], FaultError):
+                    raise _RollBack
+        except _RollBack:
+            pass
+        except asyncpg.TransactionRollbackError as exc:
+            if attempt == _WRITE_ATTEMPTS:
+                raise ctx.fault_for(exc) from None
+            ctx.answer_left = budget
+            await asyncio.sleep(random.uniform(0, _RETRY_PAUSE * attempt))
+            continue
+        return slots
+    raise AssertionError("unreachable")
 
 
 async def _run_calls(
@@ -118,7 +216,6 @@ async def _run_calls(
 ) -> list[Any]:
     slots: list[Any] = []
     for entry in calls:
-        ctx.services.deadlines.restart()  # each call of a batch gets the whole allowance
         try:
             if not isinstance(entry, list) or not entry or len(entry) > 2:
                 raise RESOURCE_PATH_INVALID()
@@ -126,6 +223,6 @@ async def _run_calls(
             slots.append(await call(ctx, principal, entry[0], args, may_stream=False))
         except FaultError as error:
             slots.append(error)
-            if stop_at_fault:
+            if stop_at_fault or error.fault is LIMIT_EXCEEDED:
                 break
     return slots

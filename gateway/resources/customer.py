@@ -236,7 +236,7 @@ async def info(
     if text is None:
         raise CUSTOMER_NOT_EXISTS()
     if not attributes:
-        return orjson.Fragment(text)
+        return ctx.json(text)
     wanted = {"customer_id", *attributes}
     return {k: v for k, v in orjson.loads(text).items() if k in wanted}
 

@@ -7,8 +7,6 @@ never dangle; ``is_default_*`` in an entity is derived from them.
 
 from typing import Any
 
-import orjson
-
 from gateway.resources.address_data import AddressChange, AddressFields, parse_address_data
 from gateway.resources.kit import CallContext, InvalidData, Param, Resource, id_param
 from gateway.resources.kit.sql import assignments, json_object_sql, placeholders, utc_text_sql
@@ -133,7 +131,7 @@ async def list_addresses(ctx: CallContext, customer_id: int) -> Any:
     text = await ctx.connection.fetchrow(LIST_SQL, customer_id)
     if text is None:
         raise CUSTOMER_NOT_EXISTS()
-    return orjson.Fragment(text[0])
+    return ctx.json(text[0])
 
 
 @CUSTOMER_ADDRESS.method(
@@ -148,7 +146,7 @@ async def info(ctx: CallContext, address_id: int) -> Any:
     text = await ctx.connection.fetchval(_INFO_SQL, address_id)
     if text is None:
         raise ADDRESS_NOT_EXISTS()
-    return orjson.Fragment(text)
+    return ctx.json(text)
 
 
 async def _apply_defaults(

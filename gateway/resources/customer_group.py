@@ -2,8 +2,6 @@
 
 from typing import Any
 
-import orjson
-
 from gateway.resources.kit import CallContext, Resource
 
 __all__ = ["CUSTOMER_GROUP"]
@@ -38,4 +36,4 @@ FROM customer_group
     },
 )
 async def list_groups(ctx: CallContext) -> Any:
-    return orjson.Fragment(await ctx.connection.fetchval(_LIST_SQL))
+    return ctx.json(await ctx.connection.fetchval(_LIST_SQL))

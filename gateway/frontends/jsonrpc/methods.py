@@ -55,7 +55,7 @@ async def call(ctx: RequestContext, session_id: Any, api_path: Any, args: Any = 
 async def multi_call(
     ctx: RequestContext, session_id: Any, calls: Any, options: Any = None
 ) -> list[Any]:
-    batch = runner.MultiCall.of(calls, options)
+    batch = runner.MultiCall.of(calls, options, ctx.services.settings.max_batch)
     principal = await authentication.principal_for(ctx, session_id)
     slots = await runner.multi_call(ctx, principal, batch)
     return [multicall_slot(s) if isinstance(s, FaultError) else s for s in slots]

@@ -11,7 +11,7 @@
 from gateway.resources.kit.declarations import CallContext, Param, Resource, ResourceMethod
 from gateway.resources.kit.fields import InvalidData
 from gateway.resources.kit.filters import Column
-from gateway.resources.kit.listing import Listing, RowStream, json_list
+from gateway.resources.kit.listing import Listing, RowStream
 from gateway.resources.kit.params import FILTERS, OPTIONS, STORE, id_param, parse_id
 
 __all__ = [
@@ -27,6 +27,5 @@ __all__ = [
     "ResourceMethod",
     "RowStream",
     "id_param",
-    "json_list",
     "parse_id",
 ]

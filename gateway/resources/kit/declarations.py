@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import asyncpg
+import orjson
 
 from gateway.auth.acl import allows
 from gateway.auth.passwords import SecretHasher
@@ -48,6 +49,17 @@ class CallContext:
     may_stream: bool
     max_rows: int
     heavy: Callable[[], AbstractAsyncContextManager[asyncpg.Connection]]
+    # Bytes of pre-built JSON in the result, for the request's answer budget.
+    answered: int = 0
+
+    def json(self, text: str) -> orjson.Fragment:
+        """JSON that PostgreSQL built, passed on as it is."""
+        self.answered += len(text)
+        return orjson.Fragment(text)
+
+    def json_list(self, texts: list[str]) -> orjson.Fragment:
+        """A JSON array of entities that PostgreSQL built."""
+        return self.json("[" + ",".join(texts) + "]")
 
     def may(self, acl_path: str) -> bool:
         return allows(self.principal.resources, acl_path)

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-import orjson
 
 from gateway.core.faults import LIMIT_EXCEEDED, Fault
 from gateway.resources.kit.declarations import CallContext
@@ -23,7 +22,7 @@ from gateway.resources.kit.filters import (
     compile_list_query,
 )
 
-__all__ = ["Listing", "RowStream", "json_list"]
+__all__ = ["Listing", "RowStream"]
 
 # Lists up to this long are fetched in one statement; longer or unlimited ones are streamed
 # (or, where they may not be, read up to the caller's row limit).
@@ -31,11 +30,6 @@ FETCH_AT_ONCE = 1000
 STREAM_CHUNK = 1000
 
 _REGEXP_CHECK_SQL = "SELECT '' ~ $1"
-
-
-def json_list(texts: list[str]) -> orjson.Fragment:
-    """A JSON array of entities that PostgreSQL built as JSON text."""
-    return orjson.Fragment("[" + ",".join(texts) + "]")
 
 
 class RowStream:
@@ -96,7 +90,7 @@ class Listing:
                 limit="GATEWAY_MAX_LISTED_ROWS",
                 value=most,
             )
-        return json_list([row[0] for row in rows])
+        return ctx.json_list([row[0] for row in rows])
 
     async def count(self, ctx: CallContext, query: ListQuery) -> int:
         sql = f"SELECT count(*) FROM {self.source} WHERE {query.where}"
