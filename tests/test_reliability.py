@@ -91,6 +91,53 @@ async def test_concurrent_default_moves_leave_exactly_one_default(api: Api, sid:
     )
 
 
+ADDRESS = {
+    "firstname": "A",
+    "lastname": "B",
+    "street": "S",
+    "city": "C",
+    "country_id": "US",
+    "telephone": "1",
+    "postcode": "2",
+}
+
+
+async def test_default_changes_from_both_sides_never_fault(api: Api, sid: str) -> None:
+    customer_id = await api.call(sid, "customer.create", [{**BASE, "email": "d@x.com"}])
+    a, b = [await api.call(sid, "customer_address.create", [customer_id, ADDRESS]) for _ in "ab"]
+    calls = [
+        ["customer.update", [customer_id, {"default_billing": a}]]
+        if n % 2
+        else ["customer_address.update", [b, {"is_default_billing": True}]]
+        for n in range(80)
+    ]
+    answers = await asyncio.gather(*(api.request("call", [sid, *call]) for call in calls))
+    assert [x.get("error") for x in answers] == [None] * 80
+    default = (await api.call(sid, "customer.info", customer_id))["default_billing"]
+    assert default in (a, b)
+
+
+async def test_a_default_set_to_an_address_being_deleted_never_faults_internally(
+    api: Api, sid: str
+) -> None:
+    customer_id = await api.call(sid, "customer.create", [{**BASE, "email": "d@x.com"}])
+    outcomes = []
+    for _ in range(20):
+        address_id = await api.call(sid, "customer_address.create", [customer_id, ADDRESS])
+        update, delete = await asyncio.gather(
+            api.request(
+                "call", [sid, "customer.update", [customer_id, {"default_billing": address_id}]]
+            ),
+            api.request("call", [sid, "customer_address.delete", [address_id]]),
+        )
+        assert delete.get("result") is True, delete
+        if "error" in update:
+            assert update["error"]["data"]["fault"] == "customer_data_invalid", update
+        outcomes.append("error" in update)
+        # Whatever the order, no default points at an address that is gone.
+        assert (await api.call(sid, "customer.info", customer_id))["default_billing"] is None
+
+
 INJECTIONS = [
     "' OR '1'='1",
     "'; DROP TABLE customer; --",

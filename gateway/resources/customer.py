@@ -130,8 +130,10 @@ RETURNING customer_id
 _CURRENT_SQL = """
 SELECT website_id, created_in, email FROM customer WHERE customer_id = $1 FOR UPDATE
 """
+# Locked, so that the address cannot go before this update commits (its deletion waits for
+# the customer row, which this update holds).
 _OWN_ADDRESS_SQL = """
-SELECT EXISTS (SELECT 1 FROM customer_address WHERE address_id = $1 AND customer_id = $2)
+SELECT 1 FROM customer_address WHERE address_id = $1 AND customer_id = $2 FOR KEY SHARE
 """
 _UPDATE_SQL = "UPDATE customer SET {assignments}, updated_at = now() WHERE customer_id = $1"
 _DELETE_SQL = "DELETE FROM customer WHERE customer_id = $1"
@@ -350,8 +352,9 @@ async def update(ctx: CallContext, customer_id: int, customer_data: Any, store: 
         await _check_group(ctx, data.group_id)
     for default in ("default_billing", "default_shipping"):
         address_id = given.get(default)
-        if address_id is not None and not await ctx.connection.fetchval(
-            _OWN_ADDRESS_SQL, address_id, customer_id
+        if (
+            address_id is not None
+            and await ctx.connection.fetchval(_OWN_ADDRESS_SQL, address_id, customer_id) is None
         ):
             raise _data_invalid(default, "is not an address of this customer")
     columns = await _columns_for(ctx, given)
@@ -366,6 +369,9 @@ async def update(ctx: CallContext, customer_id: int, customer_data: Any, store: 
             await ctx.connection.execute(sql, customer_id, *columns.values())
     except asyncpg.UniqueViolationError:
         raise await _holder_of(ctx, current["website_id"], columns["email"]) from None
+    except asyncpg.ForeignKeyViolationError:
+        # A default address deleted in the meantime (by a writer that did not lock first).
+        raise _data_invalid("default_billing", "is not an address of this customer") from None
     return True
 
 

@@ -70,10 +70,13 @@ SELECT (SELECT coalesce(json_agg({_ENTITY}::json ORDER BY a.address_id), '[]')::
         FROM customer_address a WHERE a.customer_id = c.customer_id)
 FROM customer c WHERE c.customer_id = $1
 """
+# Every write locks the customer row before its addresses, as customer.update does: two
+# writes never wait for each other's locks in opposite order.
 _LOCK_CUSTOMER_SQL = "SELECT 1 FROM customer WHERE customer_id = $1 FOR UPDATE"
+_OWNER_SQL = "SELECT customer_id FROM customer_address WHERE address_id = $1"
 _CURRENT_SQL = f"""
-SELECT a.customer_id, {", ".join(f"a.{column}" for column in _COLUMNS)}
-FROM customer_address a WHERE a.address_id = $1 FOR UPDATE
+SELECT {", ".join(f"a.{column}" for column in _COLUMNS)}
+FROM customer_address a WHERE a.address_id = $1 AND a.customer_id = $2 FOR UPDATE
 """
 _INSERT_SQL = """
 INSERT INTO customer_address (customer_id, {columns}) VALUES ($1, {values})
@@ -191,11 +194,11 @@ async def create(ctx: CallContext, customer_id: int, address_data: Any) -> int:
     result={"type": "boolean"},
 )
 async def update(ctx: CallContext, address_id: int, address_data: Any) -> bool:
-    current = await ctx.connection.fetchrow(_CURRENT_SQL, address_id)
+    customer_id = await _lock_owner(ctx, address_id)
+    current = await ctx.connection.fetchrow(_CURRENT_SQL, address_id, customer_id)
     if current is None:
         raise ADDRESS_NOT_EXISTS()
     stored = dict(current)
-    customer_id = stored.pop("customer_id")
     change = _address_change(address_data, stored)
     changed = {k: v for k, v in change.columns.items() if v != stored.get(k)}
     if changed:
@@ -214,6 +217,18 @@ async def update(ctx: CallContext, address_id: int, address_data: Any) -> bool:
     result={"type": "boolean"},
 )
 async def delete(ctx: CallContext, address_id: int) -> bool:
+    await _lock_owner(ctx, address_id)  # deleting clears the customer's defaults pointing here
     if await ctx.connection.execute(_DELETE_SQL, address_id) == "DELETE 0":
         raise ADDRESS_NOT_EXISTS()
     return True
+
+
+async def _lock_owner(ctx: CallContext, address_id: int) -> int:
+    """The address's customer, its row locked; ``address_not_exists`` if there is none."""
+    customer_id: int | None = await ctx.connection.fetchval(_OWNER_SQL, address_id)
+    if (
+        customer_id is None
+        or await ctx.connection.fetchval(_LOCK_CUSTOMER_SQL, customer_id) is None
+    ):
+        raise ADDRESS_NOT_EXISTS()
+    return customer_id
