@@ -118,3 +118,51 @@ async def test_multicall_with_a_malformed_entry(api: Api, sid: str) -> None:
 async def test_multicall_needs_a_session(api: Api) -> None:
     error = await api.error("multiCall", ["0" * 64, [["customer.list"]]])
     assert fault_name(error) == "session_expired"
+
+
+async def test_each_multicall_slot_shows_the_state_at_its_position(api: Api, sid: str) -> None:
+    customer_id = await api.call(sid, "customer.create", [NEW])
+    calls = [["customer.list", [{"customer_id": customer_id}]], ["customer.delete", [customer_id]]]
+    listed, deleted = await api.result("multiCall", [sid, calls])
+    assert [c["customer_id"] for c in listed] == [customer_id] and deleted is True
+
+
+async def test_inside_an_atomic_multicall_a_list_sees_what_was_written_before_it(
+    api: Api, sid: str
+) -> None:
+    calls = [["customer.create", [NEW]], ["customer.list", []], ["customer.count", []]]
+    created, listed, counted = await api.result("multiCall", [sid, calls, {"atomic": True}])
+    assert [c["customer_id"] for c in listed] == [created] and counted == 1
+
+
+async def test_a_batch_with_a_list_and_a_failed_login_answers_both_whole(
+    api: Api, sid: str
+) -> None:
+    for n in range(30):
+        await api.call(sid, "customer.create", [{**NEW, "email": f"b{n}@x.com"}])
+    batch = [
+        {"jsonrpc": "2.0", "method": "call", "params": [sid, "customer.list", []], "id": 1},
+        {"jsonrpc": "2.0", "method": "login", "params": ["nobody", "wrong"], "id": 2},
+    ]
+    status, answers = await api.post(batch)
+    assert status == 200
+    assert len(answers[0]["result"]) == 30
+    assert answers[1]["error"]["data"]["fault"] == "access_denied"
+
+
+async def test_a_batch_keeps_the_answers_of_writes_before_a_failing_list(
+    api: Api, sid: str
+) -> None:
+    batch = [
+        {"jsonrpc": "2.0", "method": "call", "params": [sid, "customer.create", [NEW]], "id": 1},
+        {
+            "jsonrpc": "2.0",
+            "method": "call",
+            "params": [sid, "customer.list", [{"email": {"regexp": "(a{1,200}){1,200}"}}]],
+            "id": 2,
+        },
+    ]
+    _, answers = await api.post(batch)
+    assert answers[0]["result"] == 1
+    assert answers[1]["error"]["data"]["fault"] == "filters_invalid"
+    assert await api.fetchval("SELECT count(*) FROM customer") == 1
