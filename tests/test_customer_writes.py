@@ -1,8 +1,10 @@
 """customer.create / update / delete / info: every rule and every fault, through HTTP."""
 
 import asyncio
+import unicodedata
 from typing import Any
 
+import pytest
 from argon2 import PasswordHasher
 
 from tests.helpers import Api, fault_name
@@ -322,3 +324,19 @@ async def test_rp_token_is_never_returned(api: Api, sid: str) -> None:
     customer = await api.call(sid, "customer.info", customer_id)
     assert "rp_token" not in customer
     assert "secret-token" not in str(await api.call(sid, "customer.list"))
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("josé@example.com", "jose\u0301@example.com"), ("user@bücher.de", "user@xn--bcher-kva.de")],
+    ids=["composed-decomposed", "unicode-idna"],
+)
+async def test_two_spellings_of_one_email_are_one_customer(
+    api: Api, sid: str, first: str, second: str
+) -> None:
+    customer_id = await create(api, sid, email=first)
+    error = await api.fault(sid, "customer.create", [{**BASE, "email": second}])
+    assert fault_name(error) == "customer_exists"
+    assert error["data"]["customer_id"] == customer_id
+    stored = await api.fetchval("SELECT email FROM customer")
+    assert stored == unicodedata.normalize("NFC", first)

@@ -38,12 +38,13 @@ _CLEARABLE = frozenset(
 
 
 def _email(value: str) -> str:
-    value = value.strip()
+    """The address in one normal form, as email-validator gives it: Unicode NFC, and the
+    domain in Unicode whether it came so or in its IDNA ASCII form (``xn--``), lower case. Two
+    spellings of one address are then one email, which the unique index can see."""
     try:
-        validate_email(value, check_deliverability=False)
+        return validate_email(value.strip(), check_deliverability=False).normalized
     except EmailNotValidError as error:
         raise ValueError(f"not a valid email address: {error}") from None
-    return value
 
 
 def _password(value: str) -> str:
