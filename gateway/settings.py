@@ -43,7 +43,12 @@ class Settings(BaseSettings):
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
-    login_max_failures: int = Field(default=5, ge=1, description="then refused for a while")
+    login_max_failures: int = Field(
+        default=5, ge=1, description="keys checked per window for one username from one address"
+    )
+    login_max_address_failures: int = Field(
+        default=20, ge=1, description="keys checked per window from one address"
+    )
     login_failure_window: float = Field(default=900, gt=0, description="seconds")
     login_lockout: float = Field(default=300, gt=0, description="seconds refused")
     login_slowdown: float = Field(default=0.2, ge=0, description="seconds per failure")

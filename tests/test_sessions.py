@@ -3,14 +3,19 @@
 import asyncio
 import base64
 import hashlib
+import io
+import json
 import re
 from typing import Any
 
+import aiohttp
+import asyncpg
 import bcrypt
 import pytest
 
 from gateway.app import create_app
 from gateway.auth import users
+from gateway.http.exchange import ACCESS_LOG
 from gateway.settings import Settings
 from tests.conftest import TEST_KEY, make_settings
 from tests.helpers import Api, fault_name
@@ -62,7 +67,14 @@ async def test_end_session(api: Api, sid: str) -> None:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return make_settings(database_url, session_ttl=1.0, login_max_failures=3, login_lockout=60)
+    return make_settings(
+        database_url,
+        session_ttl=1.0,
+        login_max_failures=3,
+        login_max_address_failures=5,
+        login_failure_window=120,
+        login_lockout=60,
+    )
 
 
 @pytest.mark.slow
@@ -119,7 +131,7 @@ async def test_throttle_refuses_a_username_after_repeated_failures(api: Api) -> 
         assert "retry_after" not in error["data"]
     error = await api.error("login", ["bot", "wrong"])
     assert fault_name(error) == "access_denied"
-    assert 0 < error["data"]["retry_after"] <= 60
+    assert 60 <= error["data"]["retry_after"] <= 120  # the window's end, or the lockout
     # Now even the right key is refused, without being checked, until the lockout ends.
     error = await api.error("login", ["bot", api.key])
     assert fault_name(error) == "access_denied"
@@ -128,20 +140,57 @@ async def test_throttle_refuses_a_username_after_repeated_failures(api: Api) -> 
 
 async def test_throttle_counts_per_client_address_too(api: Api) -> None:
     await api.add_user("bot", ["all"])
-    for name in ("a", "b", "c"):
+    for name in ("a", "b", "c", "d", "e"):
         await api.error("login", [name, "wrong"])
     error = await api.error("login", ["bot", api.key])
     assert "retry_after" in error["data"]
 
 
-async def test_success_resets_the_username_count(api: Api) -> None:
+async def test_success_resets_the_count_of_that_username_from_that_address(api: Api) -> None:
     await api.add_user("bot", ["all"])
-    await api.error("login", ["bot", "wrong"])
+    for _ in range(2):
+        await api.error("login", ["bot", "wrong"])
     await api.login("bot")
-    assert (
-        await api.fetchval("SELECT count(*) FROM api_login_failure WHERE throttle_key = 'user:bot'")
-        == 0
-    )
+    for _ in range(2):  # two more failures lock nothing: the count started afresh
+        error = await api.error("login", ["bot", "wrong"])
+        assert "retry_after" not in error["data"]
+    await api.login("bot")
+
+
+async def test_parallel_guesses_check_at_most_the_limit(
+    aiohttp_client: Any, settings: Settings, pool: asyncpg.Pool, test_key_hash: str
+) -> None:
+    log = io.BytesIO()
+    logged = settings.model_copy(update={"log_level": "INFO"})
+    client = await aiohttp_client(create_app(logged, pool, access_log=log))
+    api = Api(client, pool, test_key_hash, TEST_KEY)
+    await api.add_user("bot", ["all"])
+    errors = await asyncio.gather(*(api.error("login", ["bot", f"guess-{n}"]) for n in range(40)))
+    assert {fault_name(e) for e in errors} == {"access_denied"}
+    client.app[ACCESS_LOG].flush()
+    logins = [json.loads(line)["calls"][0] for line in log.getvalue().splitlines()]
+    checked = [entry for entry in logins if entry.get("key_checked")]
+    assert len(logins) == 40 and len(checked) == settings.login_max_failures
+
+
+async def from_address(api: Api, address: str, method: str, params: Any) -> dict[str, Any]:
+    """A request sent from another loopback address, as another client's would come."""
+    connector = aiohttp.TCPConnector(local_addr=(address, 0))
+    async with aiohttp.ClientSession(connector=connector) as session:
+        url = api.client.make_url("/api/jsonrpc")
+        body = {"jsonrpc": "2.0", "method": method, "params": params, "id": 1}
+        async with session.post(url, json=body) as response:
+            answer: dict[str, Any] = await response.json()
+            return answer
+
+
+async def test_guesses_from_one_address_do_not_lock_the_user_out_elsewhere(api: Api) -> None:
+    await api.add_user("bot", ["all"])
+    for _ in range(10):
+        answer = await from_address(api, "127.0.0.2", "login", ["bot", "wrong"])
+    assert answer["error"]["data"]["retry_after"] > 0  # the guesser is stopped
+    answer = await from_address(api, "127.0.0.3", "login", ["bot", api.key])
+    assert len(answer["result"]) == 64  # the user, elsewhere, is not
 
 
 @pytest.mark.parametrize(

@@ -20,15 +20,23 @@ _USERNAME_MAX = 255  # api_user.username is varchar(255)
 
 
 async def _authenticate(ctx: RequestContext, username: str, api_key: str) -> Principal:
-    """The active user with this name and key, or ``access_denied``; failures are throttled."""
+    """The active user with this name and key, or ``access_denied``; attempts are throttled
+    (``gateway.auth.throttle``) and each is noted in the request log as checked or not."""
     settings, hasher = ctx.services.settings, ctx.services.hasher
     if len(username) > _USERNAME_MAX or has_control_characters(username):
         raise ACCESS_DENIED()  # no user is named so; spare the database
+    limits = throttle.Limits(
+        settings.login_max_failures,
+        settings.login_max_address_failures,
+        settings.login_failure_window,
+        settings.login_lockout,
+    )
     connection = await ctx.connection()
-    keys = throttle.throttle_keys(username, ctx.client_address)
-    retry_after = await throttle.locked_for(connection, keys)
-    if retry_after is not None:
-        raise ACCESS_DENIED(retry_after=retry_after)
+    counted = await throttle.attempt(connection, username, ctx.client_address, limits)
+    if counted.retry_after is not None:
+        ctx.note(key_checked=False)
+        raise ACCESS_DENIED(retry_after=counted.retry_after)
+    ctx.note(key_checked=True)
     user = await users.find_user(connection, username)
     if user is None and not _DUMMY_HASH:
         _DUMMY_HASH.append(await hasher.hash(secrets.token_hex(16)))
@@ -36,22 +44,15 @@ async def _authenticate(ctx: RequestContext, username: str, api_key: str) -> Pri
     stored = user.api_key_hash if user else _DUMMY_HASH[0]
     matches, outdated = await hasher.verify(stored, api_key)
     if user is None or not user.is_active or not matches:
-        failures = await throttle.record_failure(
-            connection,
-            keys,
-            max_failures=settings.login_max_failures,
-            window=settings.login_failure_window,
-            lockout=settings.login_lockout,
-        )
-        retry_after = await throttle.locked_for(connection, keys)
+        retry_after = await throttle.fail(connection, counted, limits)
         # A slowed answer must not hold a database connection: a flood of bad logins would
         # otherwise take the whole pool from everyone else.
         await ctx.release()
-        await asyncio.sleep(min(settings.login_slowdown * failures, 5.0))
+        await asyncio.sleep(min(settings.login_slowdown * (counted.user_failures + 1), 5.0))
         if retry_after is not None:
             raise ACCESS_DENIED(retry_after=retry_after)
         raise ACCESS_DENIED()
-    await throttle.reset(connection, keys[0])
+    await throttle.succeed(connection, counted)
     if outdated:
         await users.replace_key_hash(connection, user.user_id, await hasher.hash(api_key))
     return user.principal()

@@ -81,6 +81,12 @@ class RequestContext:
             self._connection = await self.services.pool.acquire()
         return self._connection
 
+    def note(self, **fields: Any) -> None:
+        """Add ``fields`` to the current operation's line in the request log."""
+        operations = [c for c in self.calls if "method" in c]
+        if operations:
+            operations[-1].update(fields)
+
     def in_transaction(self) -> bool:
         return self._connection is not None and self._connection.is_in_transaction()
 
