@@ -43,25 +43,31 @@ def rpc(method: str, params: Any = None, request_id: Any = 1) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    "request_object",
+    ("request_object", "reason"),
     [
-        {"method": "echo", "id": 1},
-        {"jsonrpc": "1.0", "method": "echo", "id": 1},
-        {"jsonrpc": "2.0", "method": 5, "id": 1},
-        {"jsonrpc": "2.0", "method": "echo", "id": True},
-        {"jsonrpc": "2.0", "method": "echo", "id": {}},
-        {"jsonrpc": "2.0", "method": "echo", "params": "x", "id": 1},
-        {"jsonrpc": "2.0", "method": "echo", "extra": 1, "id": 1},
-        ["not", "an", "object"],
+        ({"jsonrpc": "1.0", "method": "echo", "id": 1}, '"jsonrpc" must be "2.0"'),
+        ({"jsonrpc": "2.0", "method": 5, "id": 1}, '"method" must be a string'),
+        ({"jsonrpc": "2.0", "method": "echo", "id": True}, '"id" must be'),
+        ({"jsonrpc": "2.0", "method": "echo", "id": {}}, '"id" must be'),
+        ({"jsonrpc": "2.0", "method": "echo", "id": 1.2345678901234568e29}, "64 bits"),
+        ({"jsonrpc": "2.0", "method": "echo", "params": "x", "id": 1}, '"params" must be'),
+        ({"jsonrpc": "2.0", "method": "echo", "extra": 1, "id": 1}, "unknown member 'extra'"),
+        (["not", "an", "object"], "must be a JSON object"),
     ],
 )
-def test_check_refuses_what_is_not_a_request(request_object: Any) -> None:
-    assert _check(request_object) is None
+def test_check_says_why_a_request_is_invalid(request_object: Any, reason: str) -> None:
+    problem = _check(request_object, in_batch=False)
+    assert isinstance(problem, str) and reason in problem
 
 
 def test_check_folds_named_params_to_snake_case() -> None:
-    checked = _check(rpc("echo", {"sessionId": 1}))
-    assert checked is not None and checked["params"] == {"session_id": 1}
+    checked = _check(rpc("echo", {"sessionId": 1}), in_batch=False)
+    assert not isinstance(checked, str) and checked.params == {"session_id": 1}
+
+
+def test_params_php_encoded_from_a_list_are_that_list() -> None:
+    checked = _check(rpc("echo", {"0": "a", "1": "b"}), in_batch=False)
+    assert not isinstance(checked, str) and checked.params == ["a", "b"]
 
 
 def test_fits_judges_params_as_a_signature_would() -> None:
@@ -80,9 +86,31 @@ async def test_a_call_answers_its_result_with_its_own_id() -> None:
     }
 
 
+async def test_a_request_without_jsonrpc_is_answered_as_json_rpc_1_0() -> None:
+    request = {"method": "echo", "params": [1], "id": 7}
+    assert await answer(request) == {"result": [1, None], "error": None, "id": 7}
+    failed = await answer({"method": "refuse", "params": [], "id": 8})
+    assert failed["result"] is None and failed["error"]["code"] == 5 and "jsonrpc" not in failed
+    assert await answer({"method": "echo", "params": [1], "id": None}) is None  # notification
+
+
+async def test_jsonrpc_2_0_as_a_number_is_2_0() -> None:
+    request = {"jsonrpc": 2.0, "method": "echo", "params": [1], "id": 1}
+    assert await answer(request) == {"jsonrpc": "2.0", "result": [1, None], "id": 1}
+
+
+async def test_a_batch_stays_2_0() -> None:
+    answers = await answer([{"method": "echo", "params": [1], "id": 1}])
+    assert answers[0]["error"]["data"] == 'a batch element must say "jsonrpc": "2.0"'
+
+
 async def test_errors_with_their_codes() -> None:
     assert (await answer(b"{nope"))["error"]["code"] == -32700
-    assert (await answer({"jsonrpc": "2.0"}))["error"]["code"] == -32600
+    invalid = await answer({"jsonrpc": "2.0"})
+    assert (
+        invalid["error"]["code"] == -32600
+        and invalid["error"]["data"] == '"method" must be a string'
+    )
     assert (await answer(rpc("missing")))["error"]["code"] == -32601
     assert (await answer(rpc("echo", [])))["error"]["code"] == -32602
     assert (await answer(rpc("refuse")))["error"] == {
@@ -111,8 +139,14 @@ async def test_notifications_alone_owe_nothing() -> None:
 
 
 async def test_empty_and_oversized_batches_are_invalid() -> None:
-    assert (await answer([]))["error"]["code"] == -32600
-    assert (await answer([rpc("echo", [1])] * 3, max_batch=2))["error"]["code"] == -32600
+    empty = await answer([])
+    assert empty["error"]["code"] == -32600 and empty["error"]["data"] == "an empty batch"
+    oversized = await answer([rpc("echo", [1], n) for n in range(3)], max_batch=2)
+    assert [a["id"] for a in oversized] == [0, 1, 2]
+    for element in oversized:
+        assert element["error"]["code"] == -32600
+        assert "at most 2" in element["error"]["data"]
+        assert "GATEWAY_MAX_BATCH" in element["error"]["data"]
 
 
 def test_encode_leaves_a_hole_for_each_stream() -> None:

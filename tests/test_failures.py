@@ -111,7 +111,7 @@ async def test_requests_are_logged_once_without_secrets(
     lines = [json.loads(line) for line in log.getvalue().splitlines()]
     assert len(lines) == 3
     assert lines[1]["calls"] == [{"method": "call"}, {"api_path": "customer.create"}]
-    assert lines[2]["calls"] == [{"method": "login", "fault": "access_denied"}]
+    assert lines[2]["calls"] == [{"method": "login", "key_checked": True, "fault": "access_denied"}]
     assert all(len(line["request_id"]) == 20 and line["duration_ms"] >= 0 for line in lines)
     assert len({line["request_id"] for line in lines}) == 3
     for secret in (api.key, sid, "hunter2-secret", "wrong-key-value"):

@@ -71,7 +71,11 @@ async def test_invalid_request_object(api: Api) -> None:
     _, answer = await api.post({"jsonrpc": "2.0", "method": 1, "params": "bar"})
     assert answer == {
         "jsonrpc": "2.0",
-        "error": {"code": -32600, "message": "Invalid Request"},
+        "error": {
+            "code": -32600,
+            "message": "Invalid Request",
+            "data": '"method" must be a string',
+        },
         "id": None,
     }
 
@@ -90,16 +94,19 @@ async def test_empty_batch(api: Api) -> None:
     _, answer = await api.post([])
     assert answer == {
         "jsonrpc": "2.0",
-        "error": {"code": -32600, "message": "Invalid Request"},
+        "error": {"code": -32600, "message": "Invalid Request", "data": "an empty batch"},
         "id": None,
     }
 
 
 async def test_invalid_batch_of_one(api: Api) -> None:
     _, answer = await api.post([1])
-    assert answer == [
-        {"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": None}
-    ]
+    error = {
+        "code": -32600,
+        "message": "Invalid Request",
+        "data": "a request must be a JSON object",
+    }
+    assert answer == [{"jsonrpc": "2.0", "error": error, "id": None}]
 
 
 async def test_invalid_batch_of_three(api: Api) -> None:
@@ -156,14 +163,13 @@ async def test_wrong_shape_for_a_top_level_method_is_invalid_params(api: Api) ->
     assert answer["error"]["code"] == -32602
 
 
-async def test_batch_over_the_limit_is_invalid_request(api: Api, sid: str) -> None:
+async def test_batch_over_the_limit_answers_an_error_per_element(api: Api, sid: str) -> None:
     batch = [rpc("call", [sid, "customer_group.list"], n) for n in range(101)]
     _, answer = await api.post(batch)
-    assert answer == {
-        "jsonrpc": "2.0",
-        "error": {"code": -32600, "message": "Invalid Request"},
-        "id": None,
-    }
+    assert [a["id"] for a in answer] == list(range(101))
+    reason = "a batch may hold at most 100 requests (GATEWAY_MAX_BATCH)"
+    for element in answer:
+        assert element["error"] == {"code": -32600, "message": "Invalid Request", "data": reason}
 
 
 async def test_body_over_the_limit_is_413_with_invalid_request(api: Api) -> None:
@@ -193,6 +199,30 @@ async def test_extra_members_make_an_invalid_request(api: Api) -> None:
 async def test_wrong_protocol_version_is_invalid_request(api: Api) -> None:
     _, answer = await api.post({"jsonrpc": "1.0", "method": "login", "id": 1})
     assert answer["error"]["code"] == -32600
+    assert answer["error"]["data"] == '"jsonrpc" must be "2.0"'
+
+
+async def test_an_id_beyond_64_bits_is_refused_saying_why(api: Api) -> None:
+    body = b'{"jsonrpc": "2.0", "method": "login", "params": ["a", "b"], "id": 123456789012345678901234567890}'
+    _, answer = await api.post(body)
+    assert answer["error"]["code"] == -32600 and "64 bits" in answer["error"]["data"]
+    assert answer["id"] is None
+
+
+async def test_a_json_rpc_1_0_request_is_answered_as_openmage_answers_it(
+    api: Api, sid: str
+) -> None:
+    _, answer = await api.post({"method": "call", "params": [sid, "customer_group.list"], "id": 3})
+    assert answer == {"result": GROUPS, "error": None, "id": 3}
+    _, answer = await api.post({"method": "call", "params": [sid, "nope.nope"], "id": 4})
+    assert answer["result"] is None and answer["id"] == 4 and "jsonrpc" not in answer
+    assert answer["error"]["data"]["fault"] == "resource_path_invalid"
+
+
+async def test_openmage_php_clients_numeric_version_and_object_params(api: Api, sid: str) -> None:
+    body = {"jsonrpc": 2.0, "method": "call", "params": {"0": sid, "1": "customer_group.list"}}
+    _, answer = await api.post({**body, "id": 5})
+    assert answer == {"jsonrpc": "2.0", "result": GROUPS, "id": 5}
 
 
 async def test_named_params_cannot_stand_in_for_the_context(api: Api, sid: str) -> None:
