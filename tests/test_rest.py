@@ -286,3 +286,39 @@ async def test_hostile_xml_is_refused_cleanly(api: Api, auth: dict[str, str], bo
     assert fromstring(answer).findtext("messages/error/data_item/code") == "400"
     assert b"root:" not in answer
     assert await api.fetchval("SELECT count(*) FROM customer") == 0
+
+
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        ("page=" + "9" * 5000, "'page' must be a whole number"),
+        ("limit=" + "9" * 5000, "'limit' must be a whole number"),
+        ("page=" + "9" * 21, "'page' must be a whole number"),
+        ("page=20000000", "'page' may be at most 10000000"),
+        ("page=%D9%A1", "'page' must be a whole number"),
+        ("limit=101", "paging limit exceeds"),
+    ],
+)
+async def test_hostile_paging_is_400_saying_why(
+    api: Api, auth: dict[str, str], query: str, says: str
+) -> None:
+    status, _, body = await rest(api, "GET", f"/api/rest/customers?{query}", {**auth, **JSON})
+    assert status == 400
+    assert says in orjson.loads(body)["messages"]["error"][0]["message"]
+
+
+async def test_ids_are_ascii_digits_only(api: Api, sid: str, auth: dict[str, str]) -> None:
+    await make(api, sid, "a@x.com")
+    for path in ("%D9%A1", "%EF%BC%91", "1" * 11):  # Arabic-Indic one, fullwidth one, too long
+        status, _, _ = await rest(api, "GET", f"/api/rest/customers/{path}", {**auth, **JSON})
+        assert status == 404
+
+
+async def test_an_empty_element_clears_a_field(api: Api, sid: str, auth: dict[str, str]) -> None:
+    customer_id = await make(api, sid, "a@x.com", middlename="R.")
+    body = b"<magento_api><middlename/></magento_api>"
+    status, _, _ = await rest(
+        api, "PUT", f"/api/rest/customers/{customer_id}", {**auth, **XML}, body
+    )
+    assert status == 200
+    assert (await api.call(sid, "customer.info", customer_id))["middlename"] is None

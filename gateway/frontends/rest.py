@@ -159,12 +159,19 @@ class _Created:
         self.location = f"{COLLECTION}/{customer_id}"
 
 
-def _whole(request: web.Request, name: str, default: int, highest: int | None = None) -> int:
+# ASCII digits only (str.isdecimal also takes other scripts' digits), and few enough of them.
+_DIGITS = re.compile(r"[0-9]{1,10}")
+_HIGHEST_PAGE = 10_000_000
+
+
+def _whole(request: web.Request, name: str, default: int, highest: int) -> int:
     text = request.query.get(name, str(default)).strip()
-    if not text.isdecimal() or int(text) < 1:
+    if not _DIGITS.fullmatch(text) or int(text) < 1:
         raise RestError(400, f"'{name}' must be a whole number of at least 1.")
-    if highest is not None and int(text) > highest:
-        raise RestError(400, "The paging limit exceeds the allowed number.")
+    if int(text) > highest:
+        if name == "limit":
+            raise RestError(400, "The paging limit exceeds the allowed number.")
+        raise RestError(400, f"'{name}' may be at most {highest}.")
     return int(text)
 
 
@@ -196,7 +203,7 @@ async def _list(
     request: web.Request, ctx: RequestContext, principal: Principal, _: str | None, __: Any
 ) -> Any:
     limit = _whole(request, "limit", _DEFAULT_LIMIT, _MAX_LIMIT)
-    page = _whole(request, "page", 1)
+    page = _whole(request, "page", 1, _HIGHEST_PAGE)
     options: dict[str, Any] = {"limit": limit, "offset": (page - 1) * limit}
     for name in ("order", "dir"):
         if name in request.query:
@@ -207,7 +214,7 @@ async def _list(
 
 
 def _path_id(customer_id: str | None) -> int:
-    if customer_id is None or not customer_id.isdecimal() or len(customer_id) > 10:
+    if customer_id is None or not _DIGITS.fullmatch(customer_id):
         raise RestError(404, "Resource not found.")
     return int(customer_id)
 
