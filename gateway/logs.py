@@ -10,6 +10,7 @@ import sys
 from typing import Any
 
 import orjson
+from aiohttp.http_exceptions import HttpProcessingError
 
 __all__ = ["configure_logging"]
 
@@ -32,9 +33,25 @@ class JsonLineFormatter(logging.Formatter):
         return orjson.dumps(line, default=str).decode()
 
 
+class BadRequestFilter(logging.Filter):
+    """aiohttp logs a request it cannot parse with the exception, whose text quotes the raw
+    bytes (an oversized Authorization header, credentials and all). Such a line keeps only
+    what kind of request it was: no client bytes reach the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError):
+            record.msg, record.args = "bad HTTP request", ()
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.__dict__.update(status=exc.code, error=type(exc).__name__)
+        return True
+
+
 def configure_logging(level: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonLineFormatter())
+    handler.addFilter(BadRequestFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

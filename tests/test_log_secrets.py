@@ -3,6 +3,7 @@ process, at DEBUG level, with its whole log searched afterwards."""
 
 import base64
 import hashlib
+import socket
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -128,6 +129,18 @@ def test_no_secret_appears_in_the_log_of_a_full_run(
                 assert response.status == 200
         rpc("endSession", [sid])
         rpc("call", [sid, "customer.count", []])
+        # A header over aiohttp's limit, holding an admin's Basic credentials: refused (400),
+        # and its raw bytes must not reach the log.
+        oversized = "Basic " + base64.b64encode(f"admin:{TEST_KEY}".encode()).decode() * 300
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            raw.sendall(
+                b"POST /api/jsonrpc HTTP/1.1\r\nHost: x\r\nAuthorization: "
+                + oversized.encode()
+                + b"\r\nContent-Length: 2\r\n\r\n{}"
+            )
+            assert raw.recv(1024).split(b"\r\n")[0].endswith(b" 400 Bad Request")
+        # An API path a client invented, a megabyte long: the log books it as "other".
+        rpc("call", [None, "x" * 1_000_000, []], headers={"Authorization": basic})
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -135,6 +148,7 @@ def test_no_secret_appears_in_the_log_of_a_full_run(
     text = log.read_text(encoding="utf-8")
     lines = text.splitlines()
     assert sum('"message":"request"' in line for line in lines) >= 14
+    assert len(text) < 200_000, "the log grew with what clients sent"
     leaked = [secret for secret in secrets if secret in text]
     assert leaked == []
     print(
