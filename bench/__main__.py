@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.dataset import BENCH_KEY, BENCH_USER, prepare
+from bench.dataset import BENCH_KEY, BENCH_USER, BENCH_WRITER, prepare
 from bench.tools import Load, ensure_wrk, free_port, peak_rss_mb, post, server, wrk
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,8 +86,8 @@ def rpc(endpoint: Endpoint, method: str, params: Any) -> Any:
     return answer["result"]
 
 
-def login(endpoint: Endpoint) -> str:
-    session_id: str = rpc(endpoint, "login", [BENCH_USER, BENCH_KEY])
+def login(endpoint: Endpoint, user: str = BENCH_USER) -> str:
+    session_id: str = rpc(endpoint, "login", [user, BENCH_KEY])
     return session_id
 
 
@@ -329,7 +329,7 @@ def main() -> None:
                 0.6,
             )
         )
-        create_env = {"SID": session_id, "RUN": secrets.token_hex(4)}
+        create_env = {"SID": login(gw, BENCH_WRITER), "RUN": secrets.token_hex(4)}
         results.append(
             throughput_case(
                 "customer.create with password_hash, 32 connections",

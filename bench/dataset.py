@@ -11,12 +11,15 @@ from argon2 import PasswordHasher
 from gateway.auth import users
 from gateway.database import upgrade
 
-__all__ = ["BENCH_KEY", "BENCH_USER", "prepare"]
+__all__ = ["BENCH_KEY", "BENCH_USER", "BENCH_WRITER", "prepare"]
 
 BENCH_USER = "bench"
 BENCH_KEY = "bench-api-key-0123456789"
-# A role without customer/password_hash, so that gateway and baseline return the same JSON.
+# A role without customer/password_hash, so that gateway and baseline return the same JSON;
+# the creates, which send a password_hash, log in as a user that may set one.
 BENCH_RESOURCES = ["customer", "customer/address"]
+BENCH_WRITER = "bench_writer"
+BENCH_WRITER_RESOURCES = [*BENCH_RESOURCES, "customer/password_hash"]
 
 _FILL_SQL = """
 INSERT INTO customer (website_id, store_id, group_id, email, firstname, lastname,
@@ -70,8 +73,12 @@ async def _database(server_url: str, name: str, customers: int, key_hash: str) -
             await connection.execute(_ADDRESSES_SQL, customers)
             await connection.execute("VACUUM ANALYZE customer")
             await connection.execute("VACUUM ANALYZE customer_address")
-        if await users.find_user(connection, BENCH_USER) is None:
-            await users.add_user(connection, BENCH_USER, key_hash, BENCH_RESOURCES)
+        for name, resources in (
+            (BENCH_USER, BENCH_RESOURCES),
+            (BENCH_WRITER, BENCH_WRITER_RESOURCES),
+        ):
+            if await users.find_user(connection, name) is None:
+                await users.add_user(connection, name, key_hash, resources)
         # Earlier runs' creates: keep the table at its size.
         await connection.execute("DELETE FROM customer WHERE customer_id > $1", customers)
     finally:

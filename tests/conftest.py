@@ -155,6 +155,14 @@ def api(client: TestClient[Any, Any], pool: asyncpg.Pool, test_key_hash: str) ->
 
 @pytest.fixture
 async def sid(api: Api) -> str:
-    """A session of an API user allowed everything."""
+    """A session of an API user allowed everything (but password hashes)."""
     await api.add_user("admin", ["all"])
     return await api.login("admin")
+
+
+@pytest.fixture
+async def migrator_sid(api: Api) -> str:
+    """A session of an API user allowed everything, password hashes included: what an
+    integration that migrates customers with their passwords is given."""
+    await api.add_user("migrator", ["all", "customer/password_hash"])
+    return await api.login("migrator")

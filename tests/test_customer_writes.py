@@ -181,7 +181,8 @@ async def test_password_length_is_checked(api: Api, sid: str) -> None:
     await assert_no_customers(api)
 
 
-async def test_magento_password_hash_is_imported_verbatim(api: Api, sid: str) -> None:
+async def test_magento_password_hash_is_imported_verbatim(api: Api, migrator_sid: str) -> None:
+    sid = migrator_sid
     salted = "cccfb3ecf54c9644a34106783148eff2:sp"
     customer_id = await create(api, sid, email="a@x.com", password_hash=salted)
     stored = "SELECT password_hash FROM customer WHERE customer_id = $1"
@@ -299,8 +300,10 @@ async def test_two_concurrent_creates_of_one_email_exactly_one_wins(api: Api, si
     assert await api.fetchval("SELECT count(*) FROM customer") == 1
 
 
-async def test_password_hash_needs_its_own_permission(api: Api, sid: str) -> None:
-    customer_id = await create(api, sid, email="a@x.com", password_hash="0" * 32)
+async def test_password_hash_needs_its_own_permission(
+    api: Api, sid: str, migrator_sid: str
+) -> None:
+    customer_id = await create(api, migrator_sid, email="a@x.com", password_hash="0" * 32)
     await api.add_user("reader", ["customer"])
     for reader in (await api.login("reader"), sid):  # a role of "customer", and one of "all"
         customer = await api.call(reader, "customer.info", customer_id)
@@ -309,6 +312,20 @@ async def test_password_hash_needs_its_own_permission(api: Api, sid: str) -> Non
         assert "password_hash" not in listed[0]
         asked = await api.call(reader, "customer.info", [customer_id, ["password_hash"]])
         assert asked == {"customer_id": customer_id}
+
+    # Writing a hash needs the permission too, on create and on update.
+    for writer in (await api.login("reader"), sid):
+        error = await api.fault(
+            writer, "customer.create", [{**BASE, "email": "b@x.com", "password_hash": "1" * 32}]
+        )
+        assert (error["code"], fault_name(error)) == (2, "access_denied")
+        assert "customer/password_hash" in error["message"]
+        error = await api.fault(
+            writer, "customer.update", [customer_id, {"password_hash": "1" * 32}]
+        )
+        assert fault_name(error) == "access_denied"
+    stored = await api.fetch("SELECT email, password_hash FROM customer")
+    assert [tuple(r) for r in stored] == [("a@x.com", "0" * 32)]
 
     await api.add_user("auditor", ["customer/info", "customer/password_hash"])
     await api.add_user("superuser", ["all", "customer/password_hash"])

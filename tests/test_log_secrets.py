@@ -47,7 +47,7 @@ def test_no_secret_appears_in_the_log_of_a_full_run(
 
     async def prepare() -> None:
         connection = await asyncpg.connect(url)
-        await users.add_user(connection, "admin", test_key_hash, ["all"])
+        await users.add_user(connection, "admin", test_key_hash, ["all", "customer/password_hash"])
         legacy = hashlib.md5(b"salt" + LEGACY_KEY.encode()).hexdigest() + ":salt"
         await users.add_user(connection, "legacy", legacy, ["customer"])
         await connection.close()

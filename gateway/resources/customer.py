@@ -9,7 +9,7 @@ import asyncpg
 import orjson
 
 from gateway.auth.acl import PASSWORD_HASH
-from gateway.core.faults import INVALID_REQUEST_PARAM
+from gateway.core.faults import ACCESS_DENIED, INVALID_REQUEST_PARAM
 from gateway.resources.customer_data import CustomerData, parse_customer_data
 from gateway.resources.kit import (
     FILTERS,
@@ -246,13 +246,17 @@ async def info(
 # --- writing ----------------------------------------------------------------------------------
 
 
-def _customer_data(raw: Any, *, creating: bool) -> CustomerData:
+def _customer_data(ctx: CallContext, raw: Any, *, creating: bool) -> CustomerData:
     if not isinstance(raw, dict):
         raise DATA_INVALID()
     try:
-        return parse_customer_data(raw, creating=creating)
+        data = parse_customer_data(raw, creating=creating)
     except InvalidData as invalid:
         raise CUSTOMER_DATA_INVALID(str(invalid), details=invalid.details) from None
+    # Writing a hash needs the permission that reading one needs.
+    if "password_hash" in data.model_fields_set and not ctx.may(PASSWORD_HASH):
+        raise ACCESS_DENIED(f"Setting password_hash needs the ACL path {PASSWORD_HASH}.")
+    return data
 
 
 async def _check_group(ctx: CallContext, group_id: int) -> None:
@@ -288,7 +292,7 @@ async def _columns_for(ctx: CallContext, given: dict[str, Any]) -> dict[str, Any
     result={"type": "integer"},
 )
 async def create(ctx: CallContext, customer_data: Any, store: Any = None) -> int:
-    data = _customer_data(customer_data, creating=True)
+    data = _customer_data(ctx, customer_data, creating=True)
     given = data.given()
     chosen = await _store(ctx, store) if store is not None else None
     if data.store_id is not None:
@@ -332,7 +336,7 @@ async def create(ctx: CallContext, customer_data: Any, store: Any = None) -> int
     result={"type": "boolean"},
 )
 async def update(ctx: CallContext, customer_id: int, customer_data: Any, store: Any = None) -> bool:
-    data = _customer_data(customer_data, creating=False)
+    data = _customer_data(ctx, customer_data, creating=False)
     if store is not None:
         await _store(ctx, store)
     current = await ctx.connection.fetchrow(_CURRENT_SQL, customer_id)
