@@ -357,3 +357,13 @@ async def test_two_spellings_of_one_email_are_one_customer(
     assert error["data"]["customer_id"] == customer_id
     stored = await api.fetchval("SELECT email FROM customer")
     assert stored == unicodedata.normalize("NFC", first)
+
+
+@pytest.mark.parametrize("text", ["a\uffffb", "a\ufffeb", "a\x01b"])
+async def test_text_xml_cannot_carry_is_refused(api: Api, sid: str, text: str) -> None:
+    error = await api.fault(
+        sid, "customer.create", [{**BASE, "email": "a@x.com", "firstname": text}]
+    )
+    assert fault_name(error) == "customer_data_invalid"
+    assert error["data"]["details"][0]["field"] == "firstname"
+    await assert_no_customers(api)

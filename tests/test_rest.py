@@ -322,3 +322,17 @@ async def test_an_empty_element_clears_a_field(api: Api, sid: str, auth: dict[st
     )
     assert status == 200
     assert (await api.call(sid, "customer.info", customer_id))["middlename"] is None
+
+
+async def test_text_xml_cannot_carry_is_refused_so_xml_answers_stay_well_formed(
+    api: Api, auth: dict[str, str]
+) -> None:
+    body = orjson.dumps(
+        {"email": "a@x.com", "firstname": "a\uffffb", "lastname": "L", "website_id": 1}
+    )
+    status, _, _ = await rest(
+        api, "POST", "/api/rest/customers", {**auth, "Content-Type": "application/json"}, body
+    )
+    assert status == 400
+    status, _, listed = await rest(api, "GET", "/api/rest/customers", auth)
+    assert status == 200 and xml_items(listed) == []

@@ -11,7 +11,7 @@ from gateway.auth import sessions, throttle, users
 from gateway.auth.users import Principal
 from gateway.core.context import RequestContext
 from gateway.core.faults import ACCESS_DENIED, SESSION_EXPIRED, MalformedParams
-from gateway.resources.kit.fields import has_control_characters
+from gateway.resources.kit.fields import has_unsafe_characters
 
 __all__ = ["basic_credentials", "end_session", "login", "principal_for"]
 
@@ -23,7 +23,7 @@ async def _authenticate(ctx: RequestContext, username: str, api_key: str) -> Pri
     """The active user with this name and key, or ``access_denied``; attempts are throttled
     (``gateway.auth.throttle``) and each is noted in the request log as checked or not."""
     settings, hasher = ctx.services.settings, ctx.services.hasher
-    if len(username) > _USERNAME_MAX or has_control_characters(username):
+    if len(username) > _USERNAME_MAX or has_unsafe_characters(username):
         raise ACCESS_DENIED()  # no user is named so; spare the database
     limits = throttle.Limits(
         settings.login_max_failures,

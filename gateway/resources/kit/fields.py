@@ -10,13 +10,14 @@ from pydantic import AfterValidator, BeforeValidator, StringConstraints, Validat
 
 __all__ = [
     "TEXT_MAX",
+    "UNSAFE_MESSAGE",
     "Date",
     "Flag",
     "InvalidData",
     "LongText",
     "Text",
     "details_of",
-    "has_control_characters",
+    "has_unsafe_characters",
     "parse_date",
     "parse_datetime",
 ]
@@ -24,26 +25,25 @@ __all__ = [
 # varchar(255) in schema/: the limit the models check before the database would.
 TEXT_MAX = 255
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters other than tab, LF and CR (PostgreSQL refuses NUL outright), and what
+# XML 1.0 cannot carry either (lone surrogates, U+FFFE, U+FFFF): text stored is text that every
+# front-end, REST's XML and SOAP included, can answer.
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+UNSAFE_MESSAGE = "control characters (other than tab, LF, CR) and U+FFFE/U+FFFF are not allowed"
 
 
-def has_control_characters(value: str) -> bool:
-    """Control characters other than tab, LF and CR (PostgreSQL refuses NUL outright)."""
-    return _CONTROL.search(value) is not None
+def has_unsafe_characters(value: str) -> bool:
+    return _UNSAFE.search(value) is not None
 
 
-def _no_control_characters(value: str) -> str:
-    if has_control_characters(value):
-        raise ValueError("control characters other than tab, LF and CR are not allowed")
+def _safe_text(value: str) -> str:
+    if has_unsafe_characters(value):
+        raise ValueError(UNSAFE_MESSAGE)
     return value
 
 
-Text = Annotated[
-    str, StringConstraints(max_length=TEXT_MAX), AfterValidator(_no_control_characters)
-]
-LongText = Annotated[
-    str, StringConstraints(max_length=1024), AfterValidator(_no_control_characters)
-]
+Text = Annotated[str, StringConstraints(max_length=TEXT_MAX), AfterValidator(_safe_text)]
+LongText = Annotated[str, StringConstraints(max_length=1024), AfterValidator(_safe_text)]
 
 _DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[ T]00:00:00)?")
 _DATETIME = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}:\d{2}))?")

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from gateway.resources.kit.fields import has_control_characters, parse_datetime
+from gateway.resources.kit.fields import UNSAFE_MESSAGE, has_unsafe_characters, parse_datetime
 from gateway.resources.kit.regexps import regexp_problem
 
 __all__ = [
@@ -74,8 +74,8 @@ def _value(column: Column, field: str, value: Any) -> Any:
         if column.kind == "text":
             if isinstance(value, bool) or not isinstance(value, str | int | float):
                 raise ValueError
-            if has_control_characters(str(value)):
-                raise FilterError(f"'{field}': control characters are not allowed")
+            if has_unsafe_characters(str(value)):
+                raise FilterError(f"'{field}': {UNSAFE_MESSAGE}")
             return str(value)
         if column.kind == "bool":
             flags = {"1": True, "0": False, "true": True, "false": False}
@@ -193,8 +193,8 @@ def _is_condition(column: Column, field: str, operand: Any) -> str:
 
 
 def _check_pattern_text(pattern: str, field: str) -> None:
-    if has_control_characters(pattern):
-        raise FilterError(f"'{field}': control characters are not allowed")
+    if has_unsafe_characters(pattern):
+        raise FilterError(f"'{field}': {UNSAFE_MESSAGE}")
     # LIKE's escape character is a backslash; PostgreSQL refuses one with nothing after it.
     trailing = len(pattern) - len(pattern.rstrip("\\"))
     if trailing % 2:

@@ -6,7 +6,7 @@ from typing import Any
 
 import asyncpg
 
-from gateway.resources.kit.fields import has_control_characters
+from gateway.resources.kit.fields import has_unsafe_characters
 
 __all__ = ["Store", "find_store", "first_store_of", "website_exists"]
 
@@ -32,7 +32,7 @@ async def find_store(connection: asyncpg.Connection, ref: Any) -> Store | None:
     """The store named by an id (number or numeric string) or a code; None if there is none."""
     if isinstance(ref, bool) or not isinstance(ref, int | str):
         return None
-    if isinstance(ref, str) and (len(ref) > 32 or has_control_characters(ref)):
+    if isinstance(ref, str) and (len(ref) > 32 or has_unsafe_characters(ref)):
         return None  # no store code is like that (codes are varchar(32))
     if isinstance(ref, int) or re.fullmatch(r"\s*[0-9]{1,6}\s*", ref):
         number = int(ref)
