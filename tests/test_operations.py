@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -221,3 +222,41 @@ async def test_idle_pool_connections_close_only_when_asked(database_url: str) ->
 
     assert await same_connection_after_idling(0), "by default an idle connection stays open"
     assert not await same_connection_after_idling(0.2), "GATEWAY_POOL_MAX_IDLE closes it"
+
+
+def _embedded(data_dir: Path, port: int) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "gateway", "serve", "--port", str(port)],
+        env={**env, "GATEWAY_DATA_DIR": str(data_dir)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+def _postmaster(data_dir: Path) -> int | None:
+    pid_file = data_dir / "postgres" / "postmaster.pid"
+    if not pid_file.exists():
+        return None
+    pid = int(pid_file.read_text().split()[0])
+    return pid if Path(f"/proc/{pid}").exists() else None
+
+
+def test_the_embedded_database_stops_with_the_gateway_after_a_kill_and_restart(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    first = _embedded(tmp_path, port)
+    wait_ready(port, first, seconds=120)
+    first.kill()  # kill -9: no clean-up at all
+    first.wait(timeout=30)
+    assert _postmaster(tmp_path) is not None  # the database outlived it, as it may
+    second = _embedded(tmp_path, port)
+    wait_ready(port, second, seconds=120)
+    second.send_signal(signal.SIGTERM)
+    assert second.wait(timeout=60) == 0
+    deadline = time.monotonic() + 10
+    while _postmaster(tmp_path) is not None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _postmaster(tmp_path) is None
