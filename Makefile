@@ -29,10 +29,15 @@ lint: install
 	$(VENV)/bin/mypy
 
 # Debian's programs the tests drive: Chromium for the page (Playwright's own browser download
-# is not used), curl and jq for the README's examples, wrk for the small bench run.
-DEBIAN_TOOLS := chromium:chromium curl:curl jq:jq wrk:wrk
+# is not used), PHP's SoapClient for the SOAP examples, curl and jq for the README's examples,
+# wrk for the small bench run. Each is "command:package", or "php-module:package".
+DEBIAN_TOOLS := chromium:chromium php:php-cli php-module-soap:php-soap curl:curl jq:jq wrk:wrk
 debian-tools:
-	@missing=$$(for t in $(DEBIAN_TOOLS); do command -v $${t%%:*} >/dev/null || echo $${t#*:}; done); \
+	@missing=$$(for t in $(DEBIAN_TOOLS); do tool=$${t%%:*}; \
+		case $$tool in \
+			php-module-*) php -m 2>/dev/null | grep -qix "$${tool#php-module-}" ;; \
+			*) command -v $$tool >/dev/null ;; \
+		esac || echo $${t#*:}; done); \
 	if [ -n "$$missing" ]; then apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 

@@ -14,6 +14,7 @@ from gateway.core.context import Services
 from gateway.database import create_pool, database_url, upgrade
 from gateway.frontends import rest
 from gateway.frontends.jsonrpc import endpoint as jsonrpc
+from gateway.frontends.soap import endpoint as soap
 from gateway.http import operations, pages
 from gateway.http.access_log import AccessLog
 from gateway.http.cors import enable_cors
@@ -34,10 +35,11 @@ def create_app(
     app.cleanup_ctx.append(_lifetime(settings, pool))
     jsonrpc.add_routes(app)
     rest.add_routes(app)
+    soap.add_routes(app)
     operations.add_routes(app)
     pages.add_routes(app)
     app[METRICS] = Metrics(
-        methods=jsonrpc.METHOD_NAMES | frozenset(rest.OPERATIONS.values()),
+        methods=jsonrpc.METHOD_NAMES | frozenset(rest.OPERATIONS.values()) | soap.OPERATION_NAMES,
         api_paths=frozenset(METHODS),
     )
     app[ACCESS_LOG] = AccessLog(

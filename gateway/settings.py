@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     )
     db_connect_timeout: float = Field(default=5, gt=0, description="seconds")
 
+    trust_proxy: bool = Field(
+        default=False, description="take X-Forwarded-Proto/-Host for the gateway's own URL"
+    )
+    soap_wsi: bool = Field(default=False, description="/api/v2_soap/ speaks WS-I (literal)")
+
     migrate_on_start: bool = True
     log_level: str = "INFO"
 

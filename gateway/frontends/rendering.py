@@ -1,11 +1,11 @@
 """How a fault looks on each wire, in one place: a JSON-RPC error object, a multiCall slot,
-a REST status. Every front-end renders faults with these and nothing else."""
+a REST status, a SOAP fault. Every front-end renders faults with these and nothing else."""
 
 from typing import Any
 
 from gateway.core.faults import Fault, FaultError
 
-__all__ = ["fault_listing", "multicall_slot", "rest_fault", "rpc_error"]
+__all__ = ["fault_listing", "multicall_slot", "rest_fault", "rpc_error", "soap_fault"]
 
 
 def rpc_error(error: FaultError) -> dict[str, Any]:
@@ -50,3 +50,10 @@ def rest_fault(error: FaultError) -> tuple[int, str, dict[str, str]]:
     retry_after = error.extra.get("retry_after")
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
     return _HTTP_STATUS.get(error.fault.name, 400), error.message, headers
+
+
+def soap_fault(error: FaultError) -> tuple[str, str, dict[str, Any]]:
+    """A SOAP fault as Magento's SOAP clients read it: ``faultcode`` the numeric code,
+    ``faultstring`` the message, and in ``detail`` what else a client may branch on (the
+    stable name first)."""
+    return str(error.fault.code), error.message, error.data()

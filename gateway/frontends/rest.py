@@ -23,6 +23,7 @@ from gateway.core.faults import FaultError
 from gateway.frontends.rendering import rest_fault
 from gateway.http.bodies import BodyRefused, read_body
 from gateway.http.exchange import exchange
+from gateway.resources.kit import plain
 
 __all__ = ["OPERATIONS", "add_routes"]
 
@@ -209,7 +210,7 @@ async def _list(
         if name in request.query:
             options[name] = request.query[name]
     args = {"filters": _filters(request), "options": options}
-    customers = _plain(await runner.call(ctx, principal, "customer.list", args))
+    customers = plain(await runner.call(ctx, principal, "customer.list", args))
     return [_entity(customer) for customer in customers]
 
 
@@ -223,7 +224,7 @@ async def _get(
     request: web.Request, ctx: RequestContext, principal: Principal, customer_id: str | None, _: Any
 ) -> Any:
     args = {"customerId": _path_id(customer_id)}
-    return _entity(_plain(await runner.call(ctx, principal, "customer.info", args)))
+    return _entity(plain(await runner.call(ctx, principal, "customer.info", args)))
 
 
 async def _create(
@@ -257,11 +258,6 @@ async def _delete(
 
 
 # --- bodies in and out ------------------------------------------------------------------------
-
-
-def _plain(value: Any) -> Any:
-    """A resource result (which may hold pre-built JSON) as plain Python values."""
-    return orjson.loads(orjson.dumps(value))
 
 
 def _entity(customer: dict[str, Any]) -> dict[str, str | None]:

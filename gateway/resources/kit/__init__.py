@@ -13,6 +13,7 @@ from gateway.resources.kit.fields import InvalidData
 from gateway.resources.kit.filters import Column
 from gateway.resources.kit.listing import Listing, RowStream
 from gateway.resources.kit.params import FILTERS, OPTIONS, STORE, id_param, parse_id
+from gateway.resources.kit.values import plain
 
 __all__ = [
     "FILTERS",
@@ -28,4 +29,5 @@ __all__ = [
     "RowStream",
     "id_param",
     "parse_id",
+    "plain",
 ]

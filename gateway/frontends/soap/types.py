@@ -1,0 +1,273 @@
+"""SOAP v2's typed surface: its complex types and operations, written from the method and type
+tables of Magento 1's Customer API documentation. The WSDLs, the typed encoding of answers and
+the mapping of each operation onto an API path are all read from these tables.
+
+A type is a ``Struct`` (named, typed fields in order) or an ``ArrayOf`` another type; a scalar
+is an XML Schema type name (``xsd:int``, ``xsd:string``, ``xsd:boolean``).
+"""
+
+from dataclasses import dataclass
+
+__all__ = ["OPERATIONS", "STRUCTS", "ArrayOf", "Operation", "Struct", "TypeRef"]
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayOf:
+    name: str  # the array type's own name (customerCustomerEntityArray)
+    item: "TypeRef"
+
+
+@dataclass(frozen=True, slots=True)
+class Struct:
+    name: str
+    fields: tuple[tuple[str, "TypeRef"], ...]
+    optional: bool = True  # every field may be left out (minOccurs=0)
+
+
+TypeRef = str | Struct | ArrayOf
+
+
+def _struct(name: str, fields: str, *, optional: bool = True) -> Struct:
+    """``fields`` as lines of ``name type``; a type without ``:`` names another struct."""
+    parsed = []
+    for line in fields.splitlines():
+        if not line.strip():
+            continue
+        field, kind = line.split()
+        parsed.append((field, kind if ":" in kind else STRUCTS[kind]))
+    return Struct(name, tuple(parsed), optional)
+
+
+STRUCTS: dict[str, Struct | ArrayOf] = {}
+
+
+def _add(kind: Struct | ArrayOf) -> Struct | ArrayOf:
+    STRUCTS[kind.name] = kind
+    return kind
+
+
+ARRAY_OF_STRING = _add(ArrayOf("ArrayOfString", "xsd:string"))
+ASSOCIATIVE_ENTITY = _add(
+    _struct("associativeEntity", "key xsd:string\nvalue xsd:string", optional=False)
+)
+_add(ArrayOf("associativeArray", ASSOCIATIVE_ENTITY))
+COMPLEX_FILTER = _add(
+    _struct("complexFilter", "key xsd:string\nvalue associativeEntity", optional=False)
+)
+_add(ArrayOf("complexFilterArray", COMPLEX_FILTER))
+FILTERS = _add(_struct("filters", "filter associativeArray\ncomplex_filter complexFilterArray"))
+CUSTOMER_ENTITY = _add(
+    _struct(
+        "customerCustomerEntity",
+        """
+        customer_id xsd:int
+        created_at xsd:string
+        updated_at xsd:string
+        increment_id xsd:string
+        store_id xsd:int
+        website_id xsd:int
+        created_in xsd:string
+        email xsd:string
+        firstname xsd:string
+        middlename xsd:string
+        lastname xsd:string
+        group_id xsd:int
+        prefix xsd:string
+        suffix xsd:string
+        dob xsd:string
+        taxvat xsd:string
+        confirmation xsd:boolean
+        password_hash xsd:string
+        """,
+    )
+)
+CUSTOMER_ENTITY_ARRAY = _add(ArrayOf("customerCustomerEntityArray", CUSTOMER_ENTITY))
+CUSTOMER_TO_CREATE = _add(
+    _struct(
+        "customerCustomerEntityToCreate",
+        """
+        customer_id xsd:int
+        email xsd:string
+        firstname xsd:string
+        lastname xsd:string
+        middlename xsd:string
+        password xsd:string
+        website_id xsd:int
+        store_id xsd:int
+        group_id xsd:int
+        prefix xsd:string
+        suffix xsd:string
+        dob xsd:string
+        taxvat xsd:string
+        gender xsd:int
+        """,
+    )
+)
+GROUP_ENTITY = _add(
+    _struct(
+        "customerGroupEntity",
+        "customer_group_id xsd:int\ncustomer_group_code xsd:string",
+        optional=False,
+    )
+)
+GROUP_ENTITY_ARRAY = _add(ArrayOf("customerGroupEntityArray", GROUP_ENTITY))
+_ADDRESS_FIELDS = """
+city xsd:string
+company xsd:string
+country_id xsd:string
+fax xsd:string
+firstname xsd:string
+lastname xsd:string
+middlename xsd:string
+postcode xsd:string
+prefix xsd:string
+"""
+ADDRESS_TO_CREATE = _add(
+    _struct(
+        "customerAddressEntityCreate",
+        _ADDRESS_FIELDS
+        + """
+        region_id xsd:int
+        region xsd:string
+        street ArrayOfString
+        suffix xsd:string
+        telephone xsd:string
+        is_default_billing xsd:boolean
+        is_default_shipping xsd:boolean
+        """,
+    )
+)
+ADDRESS_ENTITY = _add(
+    _struct(
+        "customerAddressEntityItem",
+        """
+        customer_address_id xsd:int
+        created_at xsd:string
+        updated_at xsd:string
+        increment_id xsd:string
+        """
+        + _ADDRESS_FIELDS
+        + """
+        region xsd:string
+        region_id xsd:int
+        street xsd:string
+        suffix xsd:string
+        telephone xsd:string
+        is_default_billing xsd:boolean
+        is_default_shipping xsd:boolean
+        """,
+    )
+)
+ADDRESS_ENTITY_ARRAY = _add(ArrayOf("customerAddressEntityArray", ADDRESS_ENTITY))
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One v2 operation: its params after the session id, what it runs, and its answer's part
+    name and type (``api_path`` None: a session operation of its own)."""
+
+    name: str
+    params: tuple[tuple[str, TypeRef], ...]
+    api_path: str | None
+    result_part: str
+    result: TypeRef
+    session: bool = True  # whether sessionId comes first
+
+
+def _op(
+    name: str,
+    api_path: str | None,
+    params: tuple[tuple[str, TypeRef], ...],
+    result_part: str,
+    result: TypeRef,
+    *,
+    session: bool = True,
+) -> Operation:
+    return Operation(name, params, api_path, result_part, result, session)
+
+
+OPERATIONS: dict[str, Operation] = {
+    op.name: op
+    for op in (
+        _op(
+            "login",
+            None,
+            (("username", "xsd:string"), ("apiKey", "xsd:string")),
+            "loginReturn",
+            "xsd:string",
+            session=False,
+        ),
+        _op("endSession", None, (), "endSessionReturn", "xsd:boolean"),
+        _op(
+            "customerCustomerList",
+            "customer.list",
+            (("filters", FILTERS),),
+            "storeView",
+            CUSTOMER_ENTITY_ARRAY,
+        ),
+        _op(
+            "customerCustomerCreate",
+            "customer.create",
+            (("customerData", CUSTOMER_TO_CREATE),),
+            "result",
+            "xsd:int",
+        ),
+        _op(
+            "customerCustomerInfo",
+            "customer.info",
+            (("customerId", "xsd:int"), ("attributes", ARRAY_OF_STRING)),
+            "customerInfo",
+            CUSTOMER_ENTITY,
+        ),
+        _op(
+            "customerCustomerUpdate",
+            "customer.update",
+            (("customerId", "xsd:int"), ("customerData", CUSTOMER_TO_CREATE)),
+            "result",
+            "xsd:boolean",
+        ),
+        _op(
+            "customerCustomerDelete",
+            "customer.delete",
+            (("customerId", "xsd:int"),),
+            "result",
+            "xsd:boolean",
+        ),
+        _op("customerGroupList", "customer_group.list", (), "result", GROUP_ENTITY_ARRAY),
+        _op(
+            "customerAddressList",
+            "customer_address.list",
+            (("customerId", "xsd:int"),),
+            "result",
+            ADDRESS_ENTITY_ARRAY,
+        ),
+        _op(
+            "customerAddressCreate",
+            "customer_address.create",
+            (("customerId", "xsd:int"), ("addressData", ADDRESS_TO_CREATE)),
+            "result",
+            "xsd:int",
+        ),
+        _op(
+            "customerAddressInfo",
+            "customer_address.info",
+            (("addressId", "xsd:int"),),
+            "info",
+            ADDRESS_ENTITY,
+        ),
+        _op(
+            "customerAddressUpdate",
+            "customer_address.update",
+            (("addressId", "xsd:int"), ("addressData", ADDRESS_TO_CREATE)),
+            "info",
+            "xsd:boolean",
+        ),
+        _op(
+            "customerAddressDelete",
+            "customer_address.delete",
+            (("addressId", "xsd:int"),),
+            "info",
+            "xsd:boolean",
+        ),
+    )
+}

@@ -1,0 +1,6 @@
+<?php
+// Seed 002, Request Example SOAP V2 (WS-I Compliance Mode)
+$proxy = new SoapClient('https://mahohost/api/v2_soap/?wsdl');
+$sessionId = $proxy->login((object)['username' => 'apiUser', 'apiKey' => 'apiKey']);
+$result = $proxy->customerCustomerInfo((object)['sessionId' => $sessionId->result, 'customerId' => '2']);
+var_dump($result->result);
