@@ -73,7 +73,7 @@ async def test_multicall_answers_each_call_and_inlines_faults(api: Api, sid: str
     assert slots[1] == {
         "isFault": True,
         "faultCode": 102,
-        "faultMessage": "Customer does not exist.",
+        "faultMessage": "Customer not exists.",
         "fault": "customer_not_exists",
     }
     assert slots[2][0]["customer_group_code"] == "NOT LOGGED IN"

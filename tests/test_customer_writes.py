@@ -206,7 +206,7 @@ async def test_info_with_attributes_keeps_customer_id(api: Api, sid: str) -> Non
 async def test_info_of_a_missing_customer(api: Api, sid: str) -> None:
     for missing in (999, "999", 0, 10**12):
         error = await api.fault(sid, "customer.info", missing)
-        assert (error["code"], error["message"]) == (102, "Customer does not exist.")
+        assert (error["code"], error["message"]) == (102, "Customer not exists.")
 
 
 async def test_info_with_a_non_numeric_id_is_invalid_request_param(api: Api, sid: str) -> None:
@@ -367,3 +367,21 @@ async def test_text_xml_cannot_carry_is_refused(api: Api, sid: str, text: str) -
     assert fault_name(error) == "customer_data_invalid"
     assert error["data"]["details"][0]["field"] == "firstname"
     await assert_no_customers(api)
+
+
+async def test_fault_messages_are_openmage_s_own(api: Api, sid: str) -> None:
+    """Integrations written against OpenMage branch on these texts."""
+    customer_id = await create(api, sid, email="a@x.com")
+    missing = await api.fault(sid, "customer.info", 999999)
+    taken = await api.fault(sid, "customer.create", [{**BASE, "email": "a@x.com"}])
+    unknown = await api.fault(sid, "customer.list", [{"nope": 1}])
+    slots = await api.result("multiCall", [sid, [["customer.info", [999999]]]])
+    assert missing["message"] == slots[0]["faultMessage"] == "Customer not exists."
+    assert taken["message"] == "This customer email already exists"
+    assert taken["data"] == {
+        "fault": "customer_exists",
+        "resource": "customer",
+        "customer_id": customer_id,
+    }
+    assert unknown["message"] == "Invalid attribute name: nope"
+    assert (missing["code"], taken["code"], unknown["code"]) == (102, 100, 101)

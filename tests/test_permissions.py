@@ -79,7 +79,7 @@ async def test_resources_for_all(api: Api, sid: str) -> None:
 
 async def test_resource_faults(api: Api, sid: str) -> None:
     faults = await api.result("resourceFaults", [sid, "customer"])
-    assert {"code": 102, "name": "customer_not_exists", "message": "Customer does not exist."} in (
+    assert {"code": 102, "name": "customer_not_exists", "message": "Customer not exists."} in (
         faults
     )
     assert {f["name"] for f in faults} >= {

@@ -198,7 +198,7 @@ async def test_errors_in_xml(api: Api, auth: dict[str, str]) -> None:
     assert status == 404 and headers["Content-Type"].startswith("application/xml")
     root = fromstring(body)
     assert root.findtext("messages/error/data_item/code") == "404"
-    assert root.findtext("messages/error/data_item/message") == "Customer does not exist."
+    assert root.findtext("messages/error/data_item/message") == "Customer not exists."
 
 
 async def test_http_basic_with_an_api_user(api: Api, sid: str) -> None:

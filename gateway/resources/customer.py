@@ -33,14 +33,14 @@ DATA_INVALID = CUSTOMER.fault(
     100, "data_invalid", "Invalid customer data. Details in error message."
 )
 CUSTOMER_DATA_INVALID = CUSTOMER.fault(100, "customer_data_invalid", "Invalid customer data.")
-CUSTOMER_EXISTS = CUSTOMER.fault(100, "customer_exists", "This customer email already exists.")
+CUSTOMER_EXISTS = CUSTOMER.fault(100, "customer_exists", "This customer email already exists")
 WEBSITE_NOT_EXISTS = CUSTOMER.fault(100, "website_not_exists", "Website does not exist.")
 GROUP_NOT_EXISTS = CUSTOMER.fault(100, "group_not_exists", "Customer group does not exist.")
 STORE_NOT_EXISTS = CUSTOMER.fault(100, "store_not_exists", "Requested store does not exist.")
 FILTERS_INVALID = CUSTOMER.fault(
     101, "filters_invalid", "Invalid filters specified. Details in error message."
 )
-CUSTOMER_NOT_EXISTS = CUSTOMER.fault(102, "customer_not_exists", "Customer does not exist.")
+CUSTOMER_NOT_EXISTS = CUSTOMER.fault(102, "customer_not_exists", "Customer not exists.")
 NOT_DELETED = CUSTOMER.fault(103, "not_deleted", "Customer not deleted. Details in error message.")
 
 # The entity's fields in the order clients see them, as SQL over ``customer c``.

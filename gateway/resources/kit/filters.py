@@ -247,7 +247,7 @@ def compile_where(filters: Any, columns: Mapping[str, Column], params: "QueryPar
     for field, condition in filters.items():
         column = columns.get(field)
         if column is None:
-            raise FilterError(f"unknown field '{field}'")
+            raise FilterError(f"Invalid attribute name: {field}")
         if isinstance(condition, dict):
             unknown_flags = [
                 k for k in condition if k in _FLAGS and not isinstance(condition[k], bool)
