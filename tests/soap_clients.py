@@ -51,7 +51,14 @@ def _marked(text: str, marker: str) -> list[Any]:
     ]
 
 
-async def run_php(code: str, base_url: str, *, session: str | None = None, tmp: Path) -> PhpRun:
+async def run_php(
+    code: str,
+    base_url: str,
+    *,
+    session: str | None = None,
+    tmp: Path,
+    env: dict[str, str] | None = None,
+) -> PhpRun:
     """Run PHP ``code`` (without its ``<?php``) with the prelude; hosts the seeds name (and
     ``GATEWAY``) point at ``base_url``."""
     for host in ("https://mahohost", "http://magentohost", "http://GATEWAY"):
@@ -67,7 +74,7 @@ async def run_php(code: str, base_url: str, *, session: str | None = None, tmp: 
         str(script),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "GATEWAY_SESSION": session or ""},
+        env={**os.environ, "GATEWAY_SESSION": session or "", **(env or {})},
     )
     out, err = await asyncio.wait_for(process.communicate(), 60)
     text = out.decode()

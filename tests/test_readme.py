@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.processes import free_port, start_gateway, wait_ready
+from tests.soap_clients import run_php
 
 pytestmark = pytest.mark.slow
 
@@ -112,6 +113,17 @@ def test_the_python_example_runs(gateway: tuple[int, str, str]) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "102 customer_not_exists" in done.stdout
+
+
+async def test_the_php_example_runs(gateway: tuple[int, str, str], tmp_path: Path) -> None:
+    port, key, _ = gateway
+    (example,) = [block for language, block in BLOCKS if language == "php"]
+    run = await run_php(
+        fill_in(example, port, key), f"http://127.0.0.1:{port}", tmp=tmp_path, env={"KEY": key}
+    )
+    assert run.fault is None, run.output
+    assert "alan@example.com" in run.output
+    assert "102 Customer not exists. customer_not_exists" in run.output
 
 
 def test_what_is_not_run_here_is_run_elsewhere() -> None:
