@@ -136,6 +136,34 @@ def throughput_case(
     )
 
 
+def soap_case(gw: Endpoint, env: dict[str, str]) -> Result:
+    """SOAP v2 customerCustomerInfo beside JSON-RPC's customer.info, on the same gateway."""
+    soap_url = f"http://127.0.0.1:{gw.port}/api/v2_soap/"
+    runs = interleaved(
+        {
+            "soap": lambda: wrk(
+                soap_url, "soap_info.lua", connections=32, seconds=SECONDS, env=env
+            ),
+            "jsonrpc": lambda: wrk(gw.url, "info.lua", connections=32, seconds=SECONDS, env=env),
+        }
+    )
+    soap, jsonrpc = (
+        median(runs["soap"], "requests_per_second"),
+        median(runs["jsonrpc"], "requests_per_second"),
+    )
+    ratio = soap / jsonrpc
+    return Result(
+        "SOAP v2 customerCustomerInfo, 32 connections, random ids",
+        "requests/s",
+        round(soap),
+        round(jsonrpc),
+        round(ratio, 2),
+        ">= 0.5 x JSON-RPC customer.info",
+        ratio >= 0.5,
+        "baseline column: the gateway's JSON-RPC customer.info in the same run",
+    )
+
+
 def multicall_case(gw: Endpoint, session_id: str) -> Result:
     connection = http.client.HTTPConnection("127.0.0.1", gw.port)
     ids = list(range(1, 51))
@@ -340,6 +368,7 @@ def main() -> None:
                 0.5,
             )
         )
+        results.append(soap_case(gw, info_env))
         results.append(multicall_case(gw, session_id))
         with gateway(urls["bench_small"]) as small:
             results.append(keyset_case(gw, small, session_id, login(small)))

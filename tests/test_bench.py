@@ -14,6 +14,7 @@ CASES = (
     "call customer.info",
     "customer_address.list",
     "customer.create",
+    "SOAP v2 customerCustomerInfo",
     "multiCall of 50 customer.info",
     "customer.list keyset",
     "customer.list, no options",
