@@ -385,3 +385,43 @@ async def test_fault_messages_are_openmage_s_own(api: Api, sid: str) -> None:
     }
     assert unknown["message"] == "Invalid attribute name: nope"
     assert (missing["code"], taken["code"], unknown["code"]) == (102, 100, 101)
+
+
+async def test_info_sent_back_through_update_is_accepted(
+    api: Api, sid: str, migrator_sid: str
+) -> None:
+    """Read-modify-write: the entity's own read-only fields come back and are ignored."""
+    customer_id = await create(api, sid, email="a@x.com", password="first-pass")
+    for session in (sid, migrator_sid):  # without and with password_hash in the entity
+        entity = await api.call(session, "customer.info", customer_id)
+        entity["firstname"] = "Changed"
+        assert await api.call(session, "customer.update", [customer_id, entity]) is True
+        assert (await api.call(session, "customer.info", customer_id))["firstname"] == "Changed"
+    entity = await api.call(sid, "customer.info", customer_id)
+    error = await api.fault(sid, "customer.update", [customer_id, {**entity, "fistname": "Typo"}])
+    assert fault_name(error) == "customer_data_invalid" and "fistname" in error["message"]
+    for field, value in (("customer_id", customer_id + 1), ("created_at", "2000-01-01 00:00:00")):
+        error = await api.fault(sid, "customer.update", [customer_id, {**entity, field: value}])
+        assert error["data"]["details"] == [{"field": field, "message": "cannot be changed"}]
+    error = await api.fault(sid, "customer.update", [customer_id, {**entity, "website_id": 0}])
+    assert error["data"]["details"][0]["field"] == "website_id"
+
+
+async def test_password_confirmation_must_equal_password(api: Api, sid: str) -> None:
+    customer_id = await create(api, sid, email="a@x.com")
+    error = await api.fault(
+        sid,
+        "customer.update",
+        [customer_id, {"password": "new-password", "password_confirmation": "other-password"}],
+    )
+    assert error["data"]["details"] == [
+        {"field": "password_confirmation", "message": "must equal password"}
+    ]
+    change = {"password": "new-password", "password_confirmation": "new-password"}
+    assert await api.call(sid, "customer.update", [customer_id, change]) is True
+    error = await api.fault(
+        sid,
+        "customer.create",
+        [{**BASE, "email": "b@x.com", "password": "abcdefgh", "password_confirmation": "x"}],
+    )
+    assert fault_name(error) == "customer_data_invalid"

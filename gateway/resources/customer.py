@@ -127,8 +127,10 @@ INSERT INTO customer ({columns}) VALUES ({values})
 ON CONFLICT (website_id, lower(email)) DO NOTHING
 RETURNING customer_id
 """
-_CURRENT_SQL = """
-SELECT website_id, created_in, email FROM customer WHERE customer_id = $1 FOR UPDATE
+_CURRENT_SQL = f"""
+SELECT customer_id, website_id, created_in, email, password_hash,
+       {utc_text_sql("created_at")} AS created_at, {utc_text_sql("updated_at")} AS updated_at
+FROM customer WHERE customer_id = $1 FOR UPDATE
 """
 # Locked, so that the address cannot go before this update commits (its deletion waits for
 # the customer row, which this update holds).
@@ -246,11 +248,13 @@ async def info(
 # --- writing ----------------------------------------------------------------------------------
 
 
-def _customer_data(ctx: CallContext, raw: Any, *, creating: bool) -> CustomerData:
+def _customer_data(
+    ctx: CallContext, raw: Any, *, creating: bool, current: dict[str, Any] | None = None
+) -> CustomerData:
     if not isinstance(raw, dict):
         raise DATA_INVALID()
     try:
-        data = parse_customer_data(raw, creating=creating)
+        data = parse_customer_data(raw, creating=creating, current=current)
     except InvalidData as invalid:
         raise CUSTOMER_DATA_INVALID(str(invalid), details=invalid.details) from None
     # Writing a hash needs the permission that reading one needs.
@@ -336,12 +340,14 @@ async def create(ctx: CallContext, customer_data: Any, store: Any = None) -> int
     result={"type": "boolean"},
 )
 async def update(ctx: CallContext, customer_id: int, customer_data: Any, store: Any = None) -> bool:
-    data = _customer_data(ctx, customer_data, creating=False)
+    if not isinstance(customer_data, dict):
+        raise DATA_INVALID()
     if store is not None:
         await _store(ctx, store)
     current = await ctx.connection.fetchrow(_CURRENT_SQL, customer_id)
     if current is None:
         raise CUSTOMER_NOT_EXISTS()
+    data = _customer_data(ctx, customer_data, creating=False, current=dict(current))
     given = data.given()
     for fixed in ("website_id", "created_in"):
         if fixed in given and given[fixed] != current[fixed]:

@@ -11,14 +11,10 @@ from gateway.resources.kit.fields import Date, Flag, InvalidData, Text, details_
 __all__ = ["CustomerData", "parse_customer_data"]
 
 # Set by the gateway, never by a client.
-_PROTECTED = (
-    "customer_id",
-    "entity_id",
-    "created_at",
-    "updated_at",
-    "rp_token",
-    "rp_token_created_at",
-)
+_NEVER_SET = ("rp_token", "rp_token_created_at")
+# The entity's own read-only fields: an update may carry them back as they are (a client that
+# sends customer.info's answer to customer.update), and they are then ignored.
+_READ_ONLY = ("customer_id", "entity_id", "created_at", "updated_at")
 _REQUIRED = ("email", "firstname", "lastname")
 # ``null`` clears these on update; any other field given as null is an error.
 _CLEARABLE = frozenset(
@@ -95,12 +91,44 @@ class CustomerData(BaseModel):
         return {name: getattr(self, name) for name in self.model_fields_set}
 
 
-def parse_customer_data(raw: dict[str, Any], *, creating: bool) -> CustomerData:
-    """Validate ``customerData``; every problem is reported at once (``InvalidData``)."""
-    details = [{"field": k, "message": "cannot be set"} for k in raw if k in _PROTECTED]
+def _carried_back(raw: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
+    """``raw`` without what the entity carries back unchanged: its read-only fields, and a
+    ``password_hash`` that is the stored one (or null where there is none)."""
+    if current is None:
+        return raw
+    kept = dict(raw)
+    own = {**current, "entity_id": current["customer_id"]}
+    for name in (*_READ_ONLY, "password_hash"):
+        if name in kept and kept[name] == own.get(name):
+            del kept[name]
+    return kept
+
+
+def _password_confirmation(raw: dict[str, Any]) -> list[dict[str, str]]:
+    if "password_confirmation" not in raw:
+        return []
+    if raw["password_confirmation"] != raw.get("password"):
+        return [{"field": "password_confirmation", "message": "must equal password"}]
+    return []
+
+
+def parse_customer_data(
+    raw: dict[str, Any], *, creating: bool, current: dict[str, Any] | None = None
+) -> CustomerData:
+    """Validate ``customerData``; every problem is reported at once (``InvalidData``).
+    ``current``: the stored customer, for an update (its own read-only fields may come back)."""
+    raw = _carried_back(raw, current)
+    details = _password_confirmation(raw)
+    raw = {k: v for k, v in raw.items() if k != "password_confirmation"}
+    protected = (*_NEVER_SET, *_READ_ONLY)
+    details += [
+        {"field": k, "message": "cannot be changed" if current else "cannot be set"}
+        for k in raw
+        if k in protected
+    ]
     data: CustomerData | None = None
     try:
-        data = CustomerData.model_validate({k: v for k, v in raw.items() if k not in _PROTECTED})
+        data = CustomerData.model_validate({k: v for k, v in raw.items() if k not in protected})
     except ValidationError as error:
         details.extend(details_of(error))
     if data is not None:
