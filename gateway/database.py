@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncpg
 
-from gateway.resources.directory import directory
+from gateway.resources.kit.directory import directory
 from gateway.settings import Settings
 
 __all__ = ["SCHEMA_DIR", "create_pool", "database_url", "rollback_if_needed", "upgrade"]

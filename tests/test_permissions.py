@@ -21,7 +21,16 @@ SAMPLE_ARGS: dict[str, Any] = {
     "customer_address.create": [1, {}],
     "customer_address.update": [1, {}],
     "customer_address.delete": [1],
+    "core_store.list": [],
+    "core_store.info": [1],
+    "core_magento.info": [],
+    "directory_country.list": [],
+    "directory_region.list": ["US"],
 }
+# The same methods under their resources' aliases.
+SAMPLE_ARGS.update(
+    {alias: SAMPLE_ARGS[m.path] for m in METHODS.values() for alias in m.alias_paths}
+)
 
 
 @pytest.mark.parametrize("path", sorted(METHODS))
@@ -65,8 +74,8 @@ async def test_resources_lists_only_what_the_user_may_call(api: Api) -> None:
     assert set(customer) == {"name", "title", "description", "aliases", "methods"}
     assert [m["path"] for m in customer["methods"]] == [
         "customer.list",
-        "customer.count",
         "customer.info",
+        "customer.count",
     ]
     assert set(customer["methods"][0]) == {"name", "path", "title", "description", "aliases"}
 
@@ -74,7 +83,40 @@ async def test_resources_lists_only_what_the_user_may_call(api: Api) -> None:
 async def test_resources_for_all(api: Api, sid: str) -> None:
     listing = await api.result("resources", [sid])
     paths = {m["path"] for r in listing for m in r["methods"]}
-    assert paths == set(METHODS)
+    aliases = {a for r in listing for m in r["methods"] for a in m["aliases"]}
+    assert paths | aliases == set(METHODS)
+
+
+async def test_resources_in_openmage_s_order_with_its_titles_and_aliases(
+    api: Api, sid: str
+) -> None:
+    listing = await api.result("resources", [sid])
+    assert [(r["name"], r["title"], r["aliases"]) for r in listing] == [
+        ("core_store", "Store API", ["store"]),
+        ("core_magento", "Magento info API", ["magento"]),
+        ("directory_country", "Country API", ["country"]),
+        ("directory_region", "Region API", ["region"]),
+        ("customer", "Customer API", []),
+        ("customer_group", "Customer's Groups API", []),
+        ("customer_address", "Customer Address API", []),
+    ]
+    customer = listing[4]["methods"]
+    assert [(m["name"], m["title"]) for m in customer] == [
+        ("list", "Retrieve customers"),
+        ("create", "Create customer"),
+        ("info", "Retrieve customer data"),
+        ("update", "Update customer data"),
+        ("delete", "Delete customer"),
+        ("count", "Count the customers that match filters"),  # the gateway's own, after
+    ]
+    assert [m["title"] for m in listing[6]["methods"]] == [
+        "Retrieve customer addresses",
+        "Create customer address",
+        "Retrieve address data",
+        "Update customer address data",
+        "Delete customer address",
+    ]
+    assert listing[0]["methods"][0]["aliases"] == ["store.list"]
 
 
 async def test_resource_faults(api: Api, sid: str) -> None:

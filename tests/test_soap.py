@@ -389,3 +389,19 @@ async def test_zeep_speaks_v2_and_wsi(soap_user: Api) -> None:
     assert seen[1:4] == ["Eep", True, ("102", "Customer not exists.")]
     assert seen[4] == "Updated" and seen[5] == [1] and seen[6] is True
     assert await soap_user.fetchval("SELECT count(*) FROM customer") == 0
+
+
+async def test_stores_countries_and_regions_over_soap_v2(soap_user: Api) -> None:
+    session = await v1_login(soap_user)
+    _, root = await soap(
+        soap_user, "/api/v2_soap/", envelope("storeList", string("sessionId", session))
+    )
+    assert root.xpath("//stores/item/code/text()") == ["admin", "default"]
+    assert root.xpath("//stores/item/is_active/text()") == ["1", "1"]
+    body = envelope("directoryRegionList", string("sessionId", session) + string("country", "US"))
+    _, root = await soap(soap_user, "/api/v2_soap/", body)
+    assert "New York" in root.xpath("//countries/item/name/text()")
+    _, root = await soap(
+        soap_user, "/api/v2_soap/", envelope("magentoInfo", string("sessionId", session))
+    )
+    assert root.findtext(".//info/magento_edition") == "Customer gateway"

@@ -21,7 +21,7 @@ def resources_for(principal: Principal) -> list[dict[str, Any]]:
                 "path": m.path,
                 "title": m.title,
                 "description": m.description or m.title,
-                "aliases": [],
+                "aliases": list(m.alias_paths),
             }
             for m in resource.methods
             if allows(principal.resources, m.acl)
@@ -45,7 +45,9 @@ def global_faults() -> tuple[Fault, ...]:
 
 def resource_faults(principal: Principal, resource_name: Any) -> tuple[Fault, ...]:
     """One resource's faults, for a user who may call at least one of its methods."""
-    resource = next((r for r in RESOURCES if r.name == resource_name), None)
+    resource = next(
+        (r for r in RESOURCES if resource_name == r.name or resource_name in r.aliases), None
+    )
     if resource is None:
         raise RESOURCE_PATH_INVALID()
     if not any(allows(principal.resources, m.acl) for m in resource.methods):

@@ -5,13 +5,29 @@ from gateway.core.faults import GLOBAL, GLOBAL_FAULTS, Fault
 from gateway.resources.customer import CUSTOMER
 from gateway.resources.customer_address import CUSTOMER_ADDRESS
 from gateway.resources.customer_group import CUSTOMER_GROUP
+from gateway.resources.directory import DIRECTORY_COUNTRY, DIRECTORY_REGION
 from gateway.resources.kit import Resource, ResourceMethod
+from gateway.resources.magento import CORE_MAGENTO
+from gateway.resources.store import CORE_STORE
 
 __all__ = ["FAULTS", "METHODS", "RESOURCES", "acl_paths"]
 
-RESOURCES: tuple[Resource, ...] = (CUSTOMER, CUSTOMER_GROUP, CUSTOMER_ADDRESS)
+# In the order Magento's ``resources`` lists them.
+RESOURCES: tuple[Resource, ...] = (
+    CORE_STORE,
+    CORE_MAGENTO,
+    DIRECTORY_COUNTRY,
+    DIRECTORY_REGION,
+    CUSTOMER,
+    CUSTOMER_GROUP,
+    CUSTOMER_ADDRESS,
+)
 
-METHODS: dict[str, ResourceMethod] = {m.path: m for r in RESOURCES for m in r.methods}
+# Each method by its path and by its paths under the resource's aliases (store.list is
+# core_store.list).
+METHODS: dict[str, ResourceMethod] = {
+    path: m for r in RESOURCES for m in r.methods for path in (m.path, *m.alias_paths)
+}
 
 # By resource name, GLOBAL for the global ones; each in declaration order.
 FAULTS: dict[str, tuple[Fault, ...]] = {

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from gateway.resources.directory import directory
+from gateway.resources.kit.directory import directory
 from gateway.resources.kit.fields import Flag, InvalidData, LongText, Text, details_of
 
 __all__ = ["AddressChange", "AddressFields", "parse_address_data"]

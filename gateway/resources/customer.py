@@ -199,7 +199,7 @@ _ENTITY_SCHEMA = {"type": "object", "properties": {k: {} for k, _ in _ENTITY_FIE
 @CUSTOMER.method(
     "list",
     acl="customer/info",
-    title="Retrieve the list of customers",
+    title="Retrieve customers",
     params=(FILTERS, STORE, OPTIONS),
     writes=False,
     result={"type": "array", "items": _ENTITY_SCHEMA},
@@ -209,40 +209,6 @@ async def list_customers(
 ) -> Any:
     query = await _list_query(ctx, filters, options, store)
     return await _LISTING.entities(ctx, _entity(ctx), query)
-
-
-@CUSTOMER.method(
-    "count",
-    acl="customer/info",
-    title="Count the customers that match filters",
-    params=(FILTERS, STORE),
-    writes=False,
-    result={"type": "integer"},
-)
-async def count_customers(ctx: CallContext, filters: Any = None, store: Any = None) -> int:
-    return await _LISTING.count(ctx, await _list_query(ctx, filters, None, store))
-
-
-@CUSTOMER.method(
-    "info",
-    acl="customer/info",
-    title="Retrieve the customer data",
-    params=(_CUSTOMER_ID, _ATTRIBUTES, STORE),
-    writes=False,
-    result=_ENTITY_SCHEMA,
-)
-async def info(
-    ctx: CallContext, customer_id: int, attributes: list[str] | None = None, store: Any = None
-) -> Any:
-    if store is not None:
-        await _store(ctx, store)
-    text = await ctx.connection.fetchval(_INFO_SQL_FOR[ctx.may(PASSWORD_HASH)], customer_id)
-    if text is None:
-        raise CUSTOMER_NOT_EXISTS()
-    if not attributes:
-        return ctx.json(text)
-    wanted = {"customer_id", *attributes}
-    return {k: v for k, v in orjson.loads(text).items() if k in wanted}
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -290,7 +256,7 @@ async def _columns_for(ctx: CallContext, given: dict[str, Any]) -> dict[str, Any
 @CUSTOMER.method(
     "create",
     acl="customer/create",
-    title="Create a new customer",
+    title="Create customer",
     params=(_CUSTOMER_DATA, STORE),
     writes=True,
     result={"type": "integer"},
@@ -332,9 +298,31 @@ async def create(ctx: CallContext, customer_data: Any, store: Any = None) -> int
 
 
 @CUSTOMER.method(
+    "info",
+    acl="customer/info",
+    title="Retrieve customer data",
+    params=(_CUSTOMER_ID, _ATTRIBUTES, STORE),
+    writes=False,
+    result=_ENTITY_SCHEMA,
+)
+async def info(
+    ctx: CallContext, customer_id: int, attributes: list[str] | None = None, store: Any = None
+) -> Any:
+    if store is not None:
+        await _store(ctx, store)
+    text = await ctx.connection.fetchval(_INFO_SQL_FOR[ctx.may(PASSWORD_HASH)], customer_id)
+    if text is None:
+        raise CUSTOMER_NOT_EXISTS()
+    if not attributes:
+        return ctx.json(text)
+    wanted = {"customer_id", *attributes}
+    return {k: v for k, v in orjson.loads(text).items() if k in wanted}
+
+
+@CUSTOMER.method(
     "update",
     acl="customer/update",
-    title="Update the customer data",
+    title="Update customer data",
     params=(_CUSTOMER_ID, _CUSTOMER_DATA, STORE),
     writes=True,
     result={"type": "boolean"},
@@ -388,7 +376,7 @@ async def update(ctx: CallContext, customer_id: int, customer_data: Any, store: 
 @CUSTOMER.method(
     "delete",
     acl="customer/delete",
-    title="Delete a customer",
+    title="Delete customer",
     params=(_CUSTOMER_ID,),
     writes=True,
     result={"type": "boolean"},
@@ -402,3 +390,15 @@ async def delete(ctx: CallContext, customer_id: int) -> bool:
     if status == "DELETE 0":
         raise CUSTOMER_NOT_EXISTS()
     return True
+
+
+@CUSTOMER.method(
+    "count",
+    acl="customer/info",
+    title="Count the customers that match filters",
+    params=(FILTERS, STORE),
+    writes=False,
+    result={"type": "integer"},
+)
+async def count_customers(ctx: CallContext, filters: Any = None, store: Any = None) -> int:
+    return await _LISTING.count(ctx, await _list_query(ctx, filters, None, store))

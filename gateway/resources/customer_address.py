@@ -125,7 +125,7 @@ def _address_change(raw: Any, current: dict[str, Any] | None = None) -> AddressC
 @CUSTOMER_ADDRESS.method(
     "list",
     acl="customer/address/info",
-    title="Retrieve the customer's addresses",
+    title="Retrieve customer addresses",
     params=(_CUSTOMER_ID,),
     writes=False,
     result={"type": "array", "items": _ENTITY_SCHEMA},
@@ -135,21 +135,6 @@ async def list_addresses(ctx: CallContext, customer_id: int) -> Any:
     if text is None:
         raise CUSTOMER_NOT_EXISTS()
     return ctx.json(text[0])
-
-
-@CUSTOMER_ADDRESS.method(
-    "info",
-    acl="customer/address/info",
-    title="Retrieve an address",
-    params=(_ADDRESS_ID,),
-    writes=False,
-    result=_ENTITY_SCHEMA,
-)
-async def info(ctx: CallContext, address_id: int) -> Any:
-    text = await ctx.connection.fetchval(_INFO_SQL, address_id)
-    if text is None:
-        raise ADDRESS_NOT_EXISTS()
-    return ctx.json(text)
 
 
 async def _apply_defaults(
@@ -168,7 +153,7 @@ async def _apply_defaults(
 @CUSTOMER_ADDRESS.method(
     "create",
     acl="customer/address/create",
-    title="Create an address for a customer",
+    title="Create customer address",
     params=(_CUSTOMER_ID, _ADDRESS_DATA),
     writes=True,
     result={"type": "integer"},
@@ -186,9 +171,24 @@ async def create(ctx: CallContext, customer_id: int, address_data: Any) -> int:
 
 
 @CUSTOMER_ADDRESS.method(
+    "info",
+    acl="customer/address/info",
+    title="Retrieve address data",
+    params=(_ADDRESS_ID,),
+    writes=False,
+    result=_ENTITY_SCHEMA,
+)
+async def info(ctx: CallContext, address_id: int) -> Any:
+    text = await ctx.connection.fetchval(_INFO_SQL, address_id)
+    if text is None:
+        raise ADDRESS_NOT_EXISTS()
+    return ctx.json(text)
+
+
+@CUSTOMER_ADDRESS.method(
     "update",
     acl="customer/address/update",
-    title="Update an address",
+    title="Update customer address data",
     params=(_ADDRESS_ID, _ADDRESS_DATA),
     writes=True,
     result={"type": "boolean"},
@@ -211,7 +211,7 @@ async def update(ctx: CallContext, address_id: int, address_data: Any) -> bool:
 @CUSTOMER_ADDRESS.method(
     "delete",
     acl="customer/address/delete",
-    title="Delete an address",
+    title="Delete customer address",
     params=(_ADDRESS_ID,),
     writes=True,
     result={"type": "boolean"},

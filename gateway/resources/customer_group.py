@@ -7,7 +7,7 @@ from gateway.resources.kit import CallContext, Resource
 __all__ = ["CUSTOMER_GROUP"]
 
 CUSTOMER_GROUP = Resource(
-    "customer_group", "Customer's Groups", "Read-only access to customer groups."
+    "customer_group", "Customer's Groups API", "Read-only access to customer groups."
 )
 
 _LIST_SQL = """

@@ -1,71 +1,101 @@
-"""The country and region directory, held in memory: it is small and never changes at run time.
+"""Resources ``directory_country`` (alias ``country``) and ``directory_region`` (alias
+``region``): the countries and their regions, for a frontend's address pickers. Answered from
+the directory held in memory; it never changes while the gateway runs."""
 
-Countries come from pycountry (ISO 3166-1); regions are Magento's, with their exact ids, from
-``gateway/data/directory_regions.csv``. The migration runner copies both into the database so that
-address rows can reference them.
-"""
-
-import csv
-import io
-from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from typing import Any
 
-import pycountry
+import orjson
 
-__all__ = ["Country", "Directory", "Region", "directory"]
+from gateway.resources.kit import CallContext, Param, Resource
+from gateway.resources.kit.directory import directory
 
+__all__ = ["DIRECTORY_COUNTRY", "DIRECTORY_REGION"]
 
-@dataclass(frozen=True, slots=True)
-class Country:
-    country_id: str
-    iso3_code: str
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class Region:
-    region_id: int
-    country_id: str
-    code: str
-    name: str
-
-
-class Directory:
-    def __init__(self, countries: list[Country], regions: list[Region]) -> None:
-        self.countries = countries
-        self.regions = regions
-        self._country_by_code = {c.country_id: c for c in countries}
-        self._country_by_code.update({c.iso3_code: c for c in countries})
-        self._region_by_id = {r.region_id: r for r in regions}
-        self._region_by_text: dict[tuple[str, str], Region] = {}
-        for region in regions:
-            for text in (region.code, region.name):
-                self._region_by_text.setdefault((region.country_id, text.casefold()), region)
-
-    def country(self, code: str) -> Country | None:
-        """The country with this ISO alpha-2 or alpha-3 code, in any case."""
-        return self._country_by_code.get(code.strip().upper())
-
-    def region(self, region_id: int) -> Region | None:
-        return self._region_by_id.get(region_id)
-
-    def region_named(self, country_id: str, text: str) -> Region | None:
-        """The country's region whose code or name is ``text``, in any case."""
-        return self._region_by_text.get((country_id, text.strip().casefold()))
-
-
-def _load_regions() -> list[Region]:
-    source = resources.files("gateway") / "data" / "directory_regions.csv"
-    rows = csv.DictReader(io.StringIO(source.read_text(encoding="utf-8"), newline=""))
-    return [Region(int(r["region_id"]), r["country_id"], r["code"], r["name"]) for r in rows]
+DIRECTORY_COUNTRY = Resource(
+    "directory_country", "Country API", "The countries (ISO 3166-1).", aliases=("country",)
+)
+DIRECTORY_REGION = Resource(
+    "directory_region", "Region API", "The regions of a country.", aliases=("region",)
+)
+COUNTRY_NOT_EXISTS = DIRECTORY_REGION.fault(101, "country_not_exists", "Country not exists.")
 
 
 @cache
-def directory() -> Directory:
-    """The process-wide directory, loaded on first use."""
-    countries = [
-        Country(c.alpha_2, c.alpha_3, c.name)
-        for c in sorted(pycountry.countries, key=lambda c: c.alpha_2)
-    ]
-    return Directory(countries, _load_regions())
+def _countries() -> str:
+    return orjson.dumps(
+        [
+            {
+                "country_id": c.country_id,
+                "iso2_code": c.country_id,
+                "iso3_code": c.iso3_code,
+                "name": c.name,
+            }
+            for c in directory().countries
+        ]
+    ).decode()
+
+
+@cache
+def _regions(country_id: str) -> str:
+    return orjson.dumps(
+        [
+            {"region_id": r.region_id, "code": r.code, "name": r.name}
+            for r in directory().regions_of(country_id)
+        ]
+    ).decode()
+
+
+def _strings(*names: str) -> dict[str, Any]:
+    return {
+        "type": "array",
+        "items": {"type": "object", "properties": {n: {"type": "string"} for n in names}},
+    }
+
+
+@DIRECTORY_COUNTRY.method(
+    "list",
+    acl="directory/country",
+    title="List of countries",
+    writes=False,
+    result=_strings("country_id", "iso2_code", "iso3_code", "name"),
+)
+async def list_countries(ctx: CallContext) -> Any:
+    return ctx.json(_countries())
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+@DIRECTORY_REGION.method(
+    "list",
+    acl="directory/region",
+    title="List of regions in specified country",
+    params=(
+        Param(
+            "country",
+            required=True,
+            fits=_is_text,
+            schema={"type": "string"},
+            description="An ISO 3166-1 country code, alpha-2 or alpha-3",
+        ),
+    ),
+    writes=False,
+    result={
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "region_id": {"type": "integer"},
+                "code": {"type": "string"},
+                "name": {"type": "string"},
+            },
+        },
+    },
+)
+async def list_regions(ctx: CallContext, country: Any) -> Any:
+    found = directory().country(country) if isinstance(country, str) else None
+    if found is None:
+        raise COUNTRY_NOT_EXISTS()
+    return ctx.json(_regions(found.country_id))

@@ -123,16 +123,18 @@ def _top_level_methods(
     return methods
 
 
-def _resource_method(method: ResourceMethod, faults: Faults) -> dict[str, Any]:
+def _resource_method(method: ResourceMethod, path: str, faults: Faults) -> dict[str, Any]:
+    """The shortcut method ``path`` (the method's own path, or one under an alias)."""
     errors = _global_errors(
         faults, ("session_expired", "access_denied", "invalid_request_param", "internal")
     ) + [_error(f) for f in faults[method.resource.name]]
+    alias = f" Another name of {method.path}." if path != method.path else ""
     return {
-        "name": method.path,
+        "name": path,
         "summary": method.title,
         "description": (
-            f'The shortcut for call(sessionId, "{method.path}", args): the session id first, '
-            f"then the method's arguments. Needs the ACL path {method.acl}."
+            f'The shortcut for call(sessionId, "{path}", args): the session id first, '
+            f"then the method's arguments. Needs the ACL path {method.acl}.{alias}"
         ),
         "tags": [{"name": method.resource.name}],
         "paramStructure": "either",
@@ -169,7 +171,12 @@ def openrpc_document(
         "servers": [{"name": "gateway", "url": "/api/jsonrpc"}],
         "methods": [
             *_top_level_methods(top_level, faults),
-            *(_resource_method(method, faults) for r in resources for method in r.methods),
+            *(
+                _resource_method(method, path, faults)
+                for r in resources
+                for method in r.methods
+                for path in (method.path, *method.alias_paths)
+            ),
         ],
         "x-resources": [
             {"name": r.name, "title": r.title, "description": r.description} for r in resources

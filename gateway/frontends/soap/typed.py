@@ -71,6 +71,6 @@ def _scalar_text(value: Any, kind: str) -> str:
     if kind == "xsd:boolean":
         # A confirmation key, say, answers as whether there is one.
         return "true" if value else "false"
-    if kind == "xsd:int" and isinstance(value, int | str):
-        return str(int(value)) if str(value).lstrip("-").isdigit() else escape(str(value))
+    if kind == "xsd:int" and isinstance(value, bool):
+        return "1" if value else "0"  # a flag where Magento's type is a number (is_active)
     return escape(str(value))

@@ -159,6 +159,45 @@ ADDRESS_ENTITY = _add(
     )
 )
 ADDRESS_ENTITY_ARRAY = _add(ArrayOf("customerAddressEntityArray", ADDRESS_ENTITY))
+STORE_ENTITY = _add(
+    _struct(
+        "storeEntity",
+        """
+        store_id xsd:int
+        code xsd:string
+        website_id xsd:int
+        group_id xsd:int
+        name xsd:string
+        sort_order xsd:int
+        is_active xsd:int
+        """,
+        optional=False,
+    )
+)
+STORE_ENTITY_ARRAY = _add(ArrayOf("storeEntityArray", STORE_ENTITY))
+MAGENTO_INFO = _add(
+    _struct(
+        "magentoInfoEntity",
+        "magento_version xsd:string\nmagento_edition xsd:string",
+        optional=False,
+    )
+)
+COUNTRY_ENTITY = _add(
+    _struct(
+        "directoryCountryEntity",
+        "country_id xsd:string\niso2_code xsd:string\niso3_code xsd:string\nname xsd:string",
+        optional=False,
+    )
+)
+COUNTRY_ENTITY_ARRAY = _add(ArrayOf("directoryCountryEntityArray", COUNTRY_ENTITY))
+REGION_ENTITY = _add(
+    _struct(
+        "directoryRegionEntity",
+        "region_id xsd:string\ncode xsd:string\nname xsd:string",
+        optional=False,
+    )
+)
+REGION_ENTITY_ARRAY = _add(ArrayOf("directoryRegionEntityArray", REGION_ENTITY))
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +237,23 @@ OPERATIONS: dict[str, Operation] = {
             session=False,
         ),
         _op("endSession", None, (), "endSessionReturn", "xsd:boolean"),
+        _op("storeList", "core_store.list", (), "stores", STORE_ENTITY_ARRAY),
+        _op("storeInfo", "core_store.info", (("storeId", "xsd:string"),), "info", STORE_ENTITY),
+        _op("magentoInfo", "core_magento.info", (), "info", MAGENTO_INFO),
+        _op(
+            "directoryCountryList",
+            "directory_country.list",
+            (),
+            "countries",
+            COUNTRY_ENTITY_ARRAY,
+        ),
+        _op(
+            "directoryRegionList",
+            "directory_region.list",
+            (("country", "xsd:string"),),
+            "countries",
+            REGION_ENTITY_ARRAY,
+        ),
         _op(
             "customerCustomerList",
             "customer.list",

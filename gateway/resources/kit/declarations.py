@@ -113,6 +113,10 @@ class ResourceMethod:
     def path(self) -> str:
         return f"{self.resource.name}.{self.name}"
 
+    @property
+    def alias_paths(self) -> tuple[str, ...]:
+        return tuple(f"{alias}.{self.name}" for alias in self.resource.aliases)
+
 
 class Resource:
     """A resource: its name and titles, and the methods and faults declared on it, in the
