@@ -6,8 +6,11 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 # The OpenRPC meta-schema, for the test that validates rpc.discover (npm package, by name).
 META_SCHEMA := $(VENV)/open-rpc-meta-schema-1.14.9.tgz
+# The npm tools the tests drive (OpenRPC's validator and generator, the json-rpc-2.0 client,
+# a DOM for the README's browser example), pinned by tests/npm/package-lock.json.
+NPM_TOOLS := $(VENV)/npm/.installed
 
-.PHONY: install run lint test chaos bench debian-tools
+.PHONY: install run lint test chaos bench debian-tools screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +20,12 @@ $(STAMP): pyproject.toml
 
 $(META_SCHEMA): | $(STAMP)
 	npm pack --silent --pack-destination $(VENV) @open-rpc/meta-schema@1.14.9 >/dev/null
+
+$(NPM_TOOLS): tests/npm/package.json tests/npm/package-lock.json | $(STAMP)
+	mkdir -p $(VENV)/npm
+	cp tests/npm/package.json tests/npm/package-lock.json $(VENV)/npm/
+	npm ci --prefix $(VENV)/npm --no-audit --no-fund --silent
+	touch $@
 
 install: $(STAMP)
 
@@ -41,7 +50,7 @@ debian-tools:
 	if [ -n "$$missing" ]; then apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 
-test: lint debian-tools $(META_SCHEMA)
+test: lint debian-tools $(META_SCHEMA) $(NPM_TOOLS)
 	$(VENV)/bin/pytest
 
 # Reliability and security figures: races, an outage, a crash, fuzzing, injection, logs.
@@ -54,3 +63,8 @@ chaos: install $(META_SCHEMA)
 
 bench: install
 	$(PY) -m bench
+
+# The API page's pictures in docs/, taken by the page's own tests at both window sizes.
+screenshots: install debian-tools
+	GATEWAY_SCREENSHOTS=docs $(VENV)/bin/pytest -q -p no:cacheprovider tests/test_page.py \
+		-k test_a_customer_with_long_values_fits_the_window

@@ -1,16 +1,21 @@
-"""rpc.discover and /api/openrpc.json, validated against the OpenRPC meta-schema."""
+"""rpc.discover and /api/openrpc.json, validated against the OpenRPC meta-schema with its
+formats checked; the server it names, and the examples it gives, each run as shown."""
 
 import json
 import tarfile
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import jsonschema
 import pytest
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
-from gateway.resources import METHODS
+from gateway.app import create_app
+from gateway.frontends.jsonrpc.openrpc import EXAMPLE_SESSION
+from gateway.resources import METHODS, RESOURCES
+from gateway.settings import Settings
 from tests.helpers import Api
 
 # Fetched by `make test` (and `make chaos`) from the npm package @open-rpc/meta-schema.
@@ -55,12 +60,60 @@ async def test_rpc_discover_is_a_valid_openrpc_document(
             ("https://meta.json-schema.tools/", json_schema),
         ]
     )
-    validator = jsonschema.Draft7Validator(meta_schema, registry=registry)
+    validator = jsonschema.Draft7Validator(
+        meta_schema,
+        registry=registry,
+        format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER,
+    )
     validator.validate(document)
     assert document["openrpc"].startswith("1.")
-    # The validator bites: a document without its info, or with a malformed method, fails.
+    # The validator bites: a document without its info, with a malformed method, or with a
+    # server URL that is not absolute (format "uri") fails.
     assert not validator.is_valid({k: v for k, v in document.items() if k != "info"})
     assert not validator.is_valid({**document, "methods": [{"name": "x", "params": 5}]})
+    assert not validator.is_valid({**document, "servers": [{"url": "/api/jsonrpc"}]})
+
+
+def array_schemas_without_items(node: Any, path: str = "") -> list[str]:
+    found = []
+    if isinstance(node, dict):
+        if node.get("type") == "array" and "items" not in node:
+            found.append(path)
+        for key, value in node.items():
+            found += array_schemas_without_items(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += array_schemas_without_items(value, f"{path}/{index}")
+    return found
+
+
+async def test_every_array_schema_says_what_its_items_are(api: Api) -> None:
+    document = await api.result("rpc.discover")
+    assert array_schemas_without_items(document) == []
+    assert array_schemas_without_items({"result": {"type": "array"}}) == ["/result"]
+
+
+async def test_the_server_is_the_endpoint_as_the_client_reached_it(api: Api) -> None:
+    endpoint = str(api.client.make_url("/api/jsonrpc"))
+    document = await api.result("rpc.discover")
+    assert document["servers"] == [{"name": "gateway", "url": endpoint}]
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "shop.example.com"}
+    response = await api.client.get("/api/openrpc.json", headers=forwarded)
+    assert (await response.json())["servers"][0]["url"] == endpoint
+
+
+async def test_behind_a_trusted_proxy_the_server_is_the_proxy(
+    aiohttp_client: Any, settings: Settings, pool: asyncpg.Pool
+) -> None:
+    trusting = settings.model_copy(update={"trust_proxy": True})
+    client = await aiohttp_client(create_app(trusting, pool))
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "shop.example.com"}
+    response = await client.get("/api/openrpc.json", headers=forwarded)
+    assert (await response.json())["servers"][0]["url"] == "https://shop.example.com/api/jsonrpc"
+    body = {"jsonrpc": "2.0", "method": "rpc.discover", "id": 1}
+    response = await client.post("/api/jsonrpc", json=body, headers=forwarded)
+    servers = (await response.json())["result"]["servers"]
+    assert servers[0]["url"] == "https://shop.example.com/api/jsonrpc"
 
 
 async def test_it_is_also_served_over_get(api: Api) -> None:
@@ -99,3 +152,40 @@ async def test_resource_methods_carry_their_params_models_and_faults(api: Api) -
     address = next(m for m in document["methods"] if m["name"] == "customer_address.create")
     assert "street" in address["params"][2]["schema"]["properties"]
     assert {e["data"]["fault"] for e in address["errors"]} >= {"address_not_exists", "data_invalid"}
+
+
+def trial_order(name: str) -> int:
+    """The order a newcomer tries the examples in: log in, create, read and change, delete
+    (an address before its customer), log out."""
+    first = ["login", "customer.create", "customer_address.create"]
+    last = ["customer_address.delete", "customer.delete", "endSession"]
+    if name in first:
+        return first.index(name)
+    return len(first) + 1 + last.index(name) if name in last else len(first)
+
+
+async def test_every_method_has_an_example_that_runs_as_shown(api: Api) -> None:
+    await api.add_user("shopbot", ["all"])
+    document = await api.result("rpc.discover")
+    own_paths = {m.path for r in RESOURCES for m in r.methods}
+    tried = [m for m in document["methods"] if m["name"] in TOP_LEVEL | own_paths]
+    session = None
+    for method in sorted(tried, key=lambda m: trial_order(m["name"])):
+        (example,) = method["examples"]
+        params = {p["name"]: p["value"] for p in example["params"]}
+        assert set(params) <= {p["name"] for p in method["params"]}, method["name"]
+        if "sessionId" in params:
+            assert params["sessionId"] == EXAMPLE_SESSION
+            params["sessionId"] = session
+        if method["name"] == "login":
+            params["apiKey"] = api.key
+        answer = await api.request(method["name"], params)
+        assert "result" in answer, (method["name"], answer)
+        if method["name"] == "login":
+            session = answer["result"]
+    # Aliases show their method's example.
+    by_name = {m["name"]: m for m in document["methods"]}
+    assert (
+        by_name["store.info"]["examples"][0]["params"]
+        == (by_name["core_store.info"]["examples"][0]["params"])
+    )

@@ -1,15 +1,20 @@
-"""The API page in a real headless Chromium (Debian's, driven by Playwright), and a call from
-a second origin through CORS."""
+"""The API page in a real headless Chromium (Debian's, driven by Playwright) at a laptop's and
+a phone's width, its failure cases, and a call from a second origin through CORS."""
 
 import base64
+import json
+import os
+import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import aiohttp
 import asyncpg
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, Route, async_playwright
 
 from gateway.app import create_app
 from gateway.auth import users
@@ -19,6 +24,8 @@ from tests.conftest import TEST_KEY
 pytestmark = pytest.mark.slow
 
 CHROMIUM = "/usr/bin/chromium"
+# Where `make screenshots` wants the page's pictures (docs/); unset, none are taken.
+SCREENSHOTS = os.environ.get("GATEWAY_SCREENSHOTS")
 # Without these Chromium keeps trying to reach the internet, which this machine refuses.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -82,45 +89,64 @@ async def browser() -> AsyncIterator[Browser]:
         await chromium.close()
 
 
+# The two windows the page is made for: a laptop's, and a phone's (as a phone shows pages).
+WINDOWS = {
+    "1280x800": {"viewport": {"width": 1280, "height": 800}},
+    "390x844": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
+}
+
+
 @pytest.fixture
 async def page(browser: Browser) -> AsyncIterator[Page]:
-    context = await browser.new_context()
+    context = await browser.new_context(**WINDOWS["1280x800"])
     yield await context.new_page()
     await context.close()
+
+
+async def open_page(page: Page, gateway: TestServer) -> None:
+    await page.goto(f"http://127.0.0.1:{gateway.port}/")
+    await page.wait_for_selector("#methods button[data-method='customer.info']")
+
+
+async def log_in(page: Page) -> None:
+    await page.fill("#username", "admin")
+    await page.fill("#api-key", TEST_KEY)
+    await page.click("#login")
+    await page.wait_for_function(
+        "document.getElementById('session').textContent.startsWith('Logged in')"
+    )
+
+
+async def send(page: Page, method: str, params: str) -> None:
+    await page.click(f"#methods button[data-method='{method}']")
+    await page.fill("#params", params)
+    await page.click("#send")
+    await page.wait_for_function(
+        "!['', 'Sending…'].includes(document.getElementById('status').textContent)"
+    )
 
 
 async def test_the_page_lists_methods_logs_in_and_sends_calls(
     page: Page, gateway: TestServer
 ) -> None:
-    await page.goto(f"http://127.0.0.1:{gateway.port}/")
-    await page.wait_for_selector("#methods button[data-method='customer.info']")
+    await open_page(page, gateway)
     listed = await page.locator("#methods button").all_text_contents()
     assert {"login", "call", "multiCall", "customer.list", "customer_address.create"} <= set(listed)
+    assert {"store.list", "directory_country.list", "directory_region.list"} <= set(listed)
+    await log_in(page)
+    assert await page.text_content("#session") == "Logged in as admin."
 
-    await page.fill("#username", "admin")
-    await page.fill("#api-key", TEST_KEY)
-    await page.click("#login")
-    await page.wait_for_function(
-        "document.getElementById('session').textContent.startsWith('Session')"
-    )
-
-    await page.click("#methods button[data-method='customer_group.list']")
-    await page.fill("#params", "[]")
-    await page.click("#send")
-    await page.wait_for_function("document.getElementById('status').textContent === 'OK'")
+    await send(page, "customer_group.list", "[]")
+    assert await page.text_content("#status") == "OK"
     assert "NOT LOGGED IN" in await page.text_content("#result")
 
-    await page.click("#methods button[data-method='customer.info']")
-    await page.fill("#params", "[404]")
-    await page.click("#send")
-    await page.wait_for_function(
-        "document.getElementById('status').textContent.startsWith('Fault 102')"
-    )
+    await send(page, "customer.info", "[404]")
+    assert (await page.text_content("#status") or "").startswith("Fault 102")
     assert "customer_not_exists" in await page.text_content("#result")
 
 
 async def test_the_page_shows_a_failed_login(page: Page, gateway: TestServer) -> None:
-    await page.goto(f"http://127.0.0.1:{gateway.port}/")
+    await open_page(page, gateway)
     await page.fill("#username", "admin")
     await page.fill("#api-key", "wrong")
     await page.click("#login")
@@ -128,6 +154,166 @@ async def test_the_page_shows_a_failed_login(page: Page, gateway: TestServer) ->
         "document.getElementById('status').textContent.startsWith('Fault 2')"
     )
     assert await page.text_content("#session") == "Not logged in."
+
+
+async def test_enter_in_the_key_field_logs_in(page: Page, gateway: TestServer) -> None:
+    await open_page(page, gateway)
+    await page.fill("#username", "admin")
+    await page.fill("#api-key", TEST_KEY)
+    await page.press("#api-key", "Enter")
+    await page.wait_for_function(
+        "document.getElementById('session').textContent.startsWith('Logged in')"
+    )
+
+
+async def test_the_session_id_is_never_shown(page: Page, gateway: TestServer) -> None:
+    await open_page(page, gateway)
+    await log_in(page)
+    session_shape = re.compile(r"[0-9a-f]{64}")
+    assert not session_shape.search(await page.inner_text("body"))
+    # Nor when login is chosen from the method list and sent as a call.
+    await send(page, "login", json.dumps({"username": "admin", "apiKey": TEST_KEY}))
+    assert await page.text_content("#status") == "OK"
+    assert not session_shape.search(await page.inner_text("body"))
+    await send(page, "customer_group.list", "{}")
+    assert await page.text_content("#status") == "OK"
+
+
+async def test_each_method_offers_its_example_from_openrpc(page: Page, gateway: TestServer) -> None:
+    await open_page(page, gateway)
+    document = await page.evaluate("fetch('/api/openrpc.json').then(r => r.json())")
+    for method in document["methods"]:
+        await page.click(f"#methods button[data-method='{method['name']}']")
+        shown = json.loads(await page.input_value("#params"))
+        example = {p["name"]: p["value"] for p in method["examples"][0]["params"]}
+        example.pop("sessionId", None)
+        assert shown == example, method["name"]
+    # Sent as offered, the examples work: a customer is created, then read.
+    await log_in(page)
+    await page.click("#methods button[data-method='customer.create']")
+    await page.click("#send")
+    await page.wait_for_function("document.getElementById('status').textContent === 'OK'")
+    await send(page, "directory_region.list", '{"country": "US"}')
+    assert "California" in await page.text_content("#result")
+    await page.click("#methods button[data-method='customer.info']")
+    await page.click("#send")
+    await page.wait_for_function(
+        "document.getElementById('result').textContent.includes('alan@example.com')"
+    )
+
+
+@pytest.mark.parametrize("window", WINDOWS)
+async def test_nothing_fails_on_load(browser: Browser, gateway: TestServer, window: str) -> None:
+    context = await browser.new_context(**WINDOWS[window])
+    page = await context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("requestfailed", lambda r: problems.append(f"failed {r.url}"))
+    page.on(
+        "response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None
+    )
+    await open_page(page, gateway)
+    await page.wait_for_load_state("networkidle")
+    icon = await page.evaluate("fetch('/favicon.ico').then(r => r.status)")
+    await context.close()
+    assert problems == []
+    assert icon == 200
+
+
+async def create_long_customer(gateway: TestServer) -> None:
+    """A customer whose values have no place to break a line."""
+    url = f"http://127.0.0.1:{gateway.port}/api/jsonrpc"
+    long_data = {
+        "email": f"{'a' * 64}@{'b' * 60}.example.com",
+        "firstname": "W" * 255,
+        "lastname": "Lovelace-" * 28,
+        "website_id": 1,
+    }
+    async with aiohttp.ClientSession() as http:
+        login = {"jsonrpc": "2.0", "method": "login", "params": ["admin", TEST_KEY], "id": 1}
+        async with http.post(url, json=login) as response:
+            session = (await response.json())["result"]
+        create = {
+            "jsonrpc": "2.0",
+            "method": "customer.create",
+            "params": [session, long_data],
+            "id": 2,
+        }
+        async with http.post(url, json=create) as response:
+            assert (await response.json())["result"] == 1
+
+
+@pytest.mark.parametrize("window", WINDOWS)
+async def test_a_customer_with_long_values_fits_the_window(
+    browser: Browser, gateway: TestServer, window: str
+) -> None:
+    await create_long_customer(gateway)
+    context = await browser.new_context(**WINDOWS[window])
+    page = await context.new_page()
+    await open_page(page, gateway)
+    await log_in(page)
+    await send(page, "customer.info", "[1]")
+    assert "WWWWWWWW" in await page.text_content("#result")
+    fits = "document.documentElement.scrollWidth <= window.innerWidth"
+    assert await page.evaluate(fits), await page.evaluate(
+        "[document.documentElement.scrollWidth, window.innerWidth]"
+    )
+    if SCREENSHOTS:  # `make screenshots`: the pictures in docs/ are these pages
+        await page.screenshot(path=str(Path(SCREENSHOTS) / f"page-{window}.png"), full_page=True)
+    await context.close()
+
+
+async def test_keyboard_focus_is_visible_in_the_method_list(
+    page: Page, gateway: TestServer
+) -> None:
+    await open_page(page, gateway)
+    await page.focus("#api-key")
+    await page.keyboard.press("Tab")  # the Log in button
+    await page.keyboard.press("Tab")  # the first method
+    focused = await page.evaluate(
+        """() => {
+            const e = document.activeElement, style = getComputedStyle(e);
+            return {list: e.closest('#methods') !== null, visible: e.matches(':focus-visible'),
+                    outline: style.outlineStyle, width: parseFloat(style.outlineWidth)};
+        }"""
+    )
+    assert focused == {"list": True, "visible": True, "outline": "solid", "width": 3}
+    await page.keyboard.press("Enter")  # choosing by keyboard works too
+    chosen = await page.evaluate("document.activeElement.dataset.method")
+    assert await page.input_value("#method") == chosen
+
+
+async def test_a_gateway_that_went_away_is_reported_at_once(
+    page: Page, gateway: TestServer
+) -> None:
+    await open_page(page, gateway)
+    await gateway.close()
+    await page.fill("#username", "admin")
+    await page.fill("#api-key", TEST_KEY)
+    await page.press("#api-key", "Enter")
+    await page.wait_for_function(
+        "document.getElementById('status').textContent.includes('cannot be reached')",
+        timeout=3000,
+    )
+    assert await page.get_attribute("#status", "class") == "fault"
+
+
+async def test_a_gateway_that_does_not_answer_is_reported_within_seconds(
+    page: Page, gateway: TestServer
+) -> None:
+    await open_page(page, gateway)
+    held: list[Route] = []
+
+    async def hold(route: Route) -> None:  # the request is never answered
+        held.append(route)
+
+    await page.route("**/api/jsonrpc", hold)
+    await page.click("#send")
+    await page.wait_for_function(
+        "document.getElementById('status').textContent.includes('did not answer within 6 s')",
+        timeout=9000,
+    )
+    assert held
 
 
 async def test_a_call_from_an_allowed_second_origin(

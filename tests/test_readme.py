@@ -1,11 +1,13 @@
-"""The README, followed as written: every shell and Python example runs against a real
-gateway (started as `make run` starts it, on a fresh database), and every command it shows
-that is not run here is run by CI or named test.
+"""The README, followed as written: every shell, Python, PHP and ``javascript`` example runs
+against a real gateway (started as `make run` starts it, on a fresh database), and every
+command it shows that is not run here is run by CI or named test. (``js`` blocks are
+fragments, shown for their shape.)
 
 The test fills in only what the README asks the reader to fill in: the key printed at the
 first start (``KEY=...``) and, for the gateway's port, the test's own in place of 8080.
 """
 
+import json
 import os
 import re
 import subprocess
@@ -124,6 +126,49 @@ async def test_the_php_example_runs(gateway: tuple[int, str, str], tmp_path: Pat
     assert run.fault is None, run.output
     assert "alan@example.com" in run.output
     assert "102 Customer not exists. customer_not_exists" in run.output
+
+
+# The browser example runs in Node with jsdom's DOM (installed by `make test`, as is the
+# json-rpc-2.0 client it imports): the page it assumes, then the README's code, then a look
+# at the pickers before and after a country without regions is chosen.
+PICKER_PAGE = """import { JSDOM } from "jsdom";
+const dom = new JSDOM('<select id="country"></select><select id="region"></select>');
+globalThis.document = dom.window.document;
+globalThis.Option = dom.window.Option;
+globalThis.KEY = process.env.KEY;
+"""
+PICKER_CHECK = """
+const look = () => ({country: countries.value, countries: countries.options.length,
+  regions: [...regions.options].map((o) => o.text), disabled: regions.disabled});
+console.log(JSON.stringify(look()));
+countries.value = "GB";
+countries.dispatchEvent(new dom.window.Event("change"));
+for (let waited = 0; !regions.disabled && waited < 5000; waited += 50) {
+  await new Promise((resolve) => setTimeout(resolve, 50));
+}
+console.log(JSON.stringify(look()));
+"""
+
+
+def test_the_javascript_picker_example_runs(gateway: tuple[int, str, str], tmp_path: Path) -> None:
+    port, key, _ = gateway
+    (example,) = [block for language, block in BLOCKS if language == "javascript"]
+    (tmp_path / "node_modules").symlink_to(ROOT / ".venv" / "npm" / "node_modules")
+    script = tmp_path / "pickers.mjs"
+    script.write_text(PICKER_PAGE + fill_in(example, port, key) + PICKER_CHECK)
+    done = subprocess.run(
+        ["node", str(script)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "KEY": key},
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    first, after = (json.loads(line) for line in done.stdout.splitlines())
+    assert first["country"] == "US" and first["countries"] > 200
+    assert "California" in first["regions"] and not first["disabled"]
+    assert after == {**first, "country": "GB", "regions": [], "disabled": True}
 
 
 def test_what_is_not_run_here_is_run_elsewhere() -> None:

@@ -1,5 +1,5 @@
 """The API page, for a person with a browser: it lists the methods from the OpenRPC document
-and sends calls."""
+and sends calls. Its icon is served too, at the path browsers ask for unprompted."""
 
 from functools import cache
 from importlib import resources
@@ -10,13 +10,23 @@ __all__ = ["add_routes"]
 
 
 @cache
-def _page() -> str:
-    return (resources.files("gateway") / "static" / "index.html").read_text(encoding="utf-8")
+def _static(name: str) -> bytes:
+    return (resources.files("gateway") / "static" / name).read_bytes()
 
 
 async def index(request: web.Request) -> web.Response:
-    return web.Response(text=_page(), content_type="text/html")
+    return web.Response(body=_static("index.html"), content_type="text/html", charset="utf-8")
+
+
+async def icon(request: web.Request) -> web.Response:
+    return web.Response(
+        body=_static("favicon.svg"),
+        content_type="image/svg+xml",
+        headers={"Cache-Control": "max-age=86400"},
+    )
 
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", index)
+    app.router.add_get("/favicon.svg", icon)
+    app.router.add_get("/favicon.ico", icon)

@@ -185,7 +185,7 @@ _ATTRIBUTES = Param(
     "attributes",
     fits=_is_list,
     parse=_attribute_names,
-    schema={"type": ["array", "string"], "items": {"type": "string"}},
+    schema={"anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]},
     description="the fields to answer (customer_id always comes too)",
 )
 _CUSTOMER_ID = id_param("customerId")
@@ -202,6 +202,7 @@ _ENTITY_SCHEMA = {"type": "object", "properties": {k: {} for k, _ in _ENTITY_FIE
     title="Retrieve customers",
     params=(FILTERS, STORE, OPTIONS),
     writes=False,
+    example={"filters": {"email": {"like": "%@example.com"}}},
     result={"type": "array", "items": _ENTITY_SCHEMA},
 )
 async def list_customers(
@@ -259,6 +260,15 @@ async def _columns_for(ctx: CallContext, given: dict[str, Any]) -> dict[str, Any
     title="Create customer",
     params=(_CUSTOMER_DATA, STORE),
     writes=True,
+    example={
+        "customerData": {
+            "email": "alan@example.com",
+            "firstname": "Alan",
+            "lastname": "Turing",
+            "website_id": 1,
+            "group_id": 1,
+        }
+    },
     result={"type": "integer"},
 )
 async def create(ctx: CallContext, customer_data: Any, store: Any = None) -> int:
@@ -303,6 +313,7 @@ async def create(ctx: CallContext, customer_data: Any, store: Any = None) -> int
     title="Retrieve customer data",
     params=(_CUSTOMER_ID, _ATTRIBUTES, STORE),
     writes=False,
+    example={"customerId": 1, "attributes": ["email", "firstname", "lastname"]},
     result=_ENTITY_SCHEMA,
 )
 async def info(
@@ -325,6 +336,7 @@ async def info(
     title="Update customer data",
     params=(_CUSTOMER_ID, _CUSTOMER_DATA, STORE),
     writes=True,
+    example={"customerId": 1, "customerData": {"firstname": "Alan Mathison"}},
     result={"type": "boolean"},
 )
 async def update(ctx: CallContext, customer_id: int, customer_data: Any, store: Any = None) -> bool:
@@ -379,6 +391,7 @@ async def update(ctx: CallContext, customer_id: int, customer_data: Any, store: 
     title="Delete customer",
     params=(_CUSTOMER_ID,),
     writes=True,
+    example={"customerId": 1},
     result={"type": "boolean"},
 )
 async def delete(ctx: CallContext, customer_id: int) -> bool:
@@ -399,6 +412,7 @@ async def delete(ctx: CallContext, customer_id: int) -> bool:
     params=(FILTERS, STORE),
     writes=False,
     result={"type": "integer"},
+    example={"filters": {"group_id": {"eq": 1}}},
 )
 async def count_customers(ctx: CallContext, filters: Any = None, store: Any = None) -> int:
     return await _LISTING.count(ctx, await _list_query(ctx, filters, None, store))

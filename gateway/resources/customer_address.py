@@ -128,6 +128,7 @@ def _address_change(raw: Any, current: dict[str, Any] | None = None) -> AddressC
     title="Retrieve customer addresses",
     params=(_CUSTOMER_ID,),
     writes=False,
+    example={"customerId": 1},
     result={"type": "array", "items": _ENTITY_SCHEMA},
 )
 async def list_addresses(ctx: CallContext, customer_id: int) -> Any:
@@ -156,6 +157,19 @@ async def _apply_defaults(
     title="Create customer address",
     params=(_CUSTOMER_ID, _ADDRESS_DATA),
     writes=True,
+    example={
+        "customerId": 1,
+        "addressData": {
+            "firstname": "Alan",
+            "lastname": "Turing",
+            "street": ["1 Bletchley Park"],
+            "city": "Milton Keynes",
+            "postcode": "MK3 6EB",
+            "country_id": "GB",
+            "telephone": "+44 1908 640404",
+            "is_default_billing": True,
+        },
+    },
     result={"type": "integer"},
 )
 async def create(ctx: CallContext, customer_id: int, address_data: Any) -> int:
@@ -176,6 +190,7 @@ async def create(ctx: CallContext, customer_id: int, address_data: Any) -> int:
     title="Retrieve address data",
     params=(_ADDRESS_ID,),
     writes=False,
+    example={"addressId": 1},
     result=_ENTITY_SCHEMA,
 )
 async def info(ctx: CallContext, address_id: int) -> Any:
@@ -191,6 +206,7 @@ async def info(ctx: CallContext, address_id: int) -> Any:
     title="Update customer address data",
     params=(_ADDRESS_ID, _ADDRESS_DATA),
     writes=True,
+    example={"addressId": 1, "addressData": {"city": "Bletchley"}},
     result={"type": "boolean"},
 )
 async def update(ctx: CallContext, address_id: int, address_data: Any) -> bool:
@@ -214,6 +230,7 @@ async def update(ctx: CallContext, address_id: int, address_data: Any) -> bool:
     title="Delete customer address",
     params=(_ADDRESS_ID,),
     writes=True,
+    example={"addressId": 1},
     result={"type": "boolean"},
 )
 async def delete(ctx: CallContext, address_id: int) -> bool:

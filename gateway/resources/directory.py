@@ -82,6 +82,7 @@ def _is_text(value: Any) -> bool:
         ),
     ),
     writes=False,
+    example={"country": "US"},
     result={
         "type": "array",
         "items": {

@@ -6,7 +6,7 @@ an operator may add one, and every process then sees it at once.
 
 from typing import Any
 
-from gateway.resources.kit import CallContext, Param, Resource
+from gateway.resources.kit import ID_OR_CODE, CallContext, Param, Resource
 from gateway.resources.kit.stores import find_store
 
 __all__ = ["CORE_STORE"]
@@ -59,11 +59,12 @@ def _is_store_ref(value: Any) -> bool:
             "storeId",
             required=True,
             fits=_is_store_ref,
-            schema={"type": ["integer", "string"]},
+            schema=ID_OR_CODE,
             description="A store id or code",
         ),
     ),
     writes=False,
+    example={"storeId": "default"},
     result=_ENTITY_SCHEMA,
 )
 async def info(ctx: CallContext, store_id: Any) -> Any:

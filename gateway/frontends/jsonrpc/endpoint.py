@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import re
+from contextvars import ContextVar
 from typing import Any
 
 from aiohttp import web
@@ -17,9 +18,10 @@ from gateway.core.context import RequestContext
 from gateway.core.streams import stream_rows
 from gateway.frontends.jsonrpc.envelope import Part, encode, handle
 from gateway.frontends.jsonrpc.methods import TOP_LEVEL, methods_table
-from gateway.frontends.jsonrpc.openrpc import openrpc_document
+from gateway.frontends.jsonrpc.openrpc import openrpc_document, served_at
 from gateway.http.bodies import BodyRefused, read_body
 from gateway.http.exchange import exchange
+from gateway.http.urls import public_url
 from gateway.resources import FAULTS, RESOURCES
 from gateway.resources.kit import RowStream
 
@@ -31,10 +33,13 @@ _JSON = "application/json"
 _BATCH = re.compile(rb"\s*\[")
 
 _DOCUMENT = openrpc_document(TOP_LEVEL, RESOURCES, FAULTS)
+_ENDPOINT = "/api/jsonrpc"
+# The endpoint's absolute URL for the request being answered, for rpc.discover to name.
+_ENDPOINT_URL: ContextVar[str] = ContextVar("endpoint_url")
 
 
 async def _discover(ctx: RequestContext) -> dict[str, Any]:
-    return _DOCUMENT
+    return served_at(_DOCUMENT, _ENDPOINT_URL.get())
 
 
 _METHODS = methods_table({"rpc.discover": _discover})
@@ -42,13 +47,13 @@ METHOD_NAMES = frozenset(_METHODS)
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_post("/api/jsonrpc", jsonrpc_endpoint)
-    app.router.add_post("/api/jsonrpc/", jsonrpc_endpoint)
+    app.router.add_post(_ENDPOINT, jsonrpc_endpoint)
+    app.router.add_post(_ENDPOINT + "/", jsonrpc_endpoint)
     app.router.add_get("/api/openrpc.json", openrpc_json)
 
 
 async def openrpc_json(request: web.Request) -> web.Response:
-    return web.json_response(_DOCUMENT)
+    return web.json_response(served_at(_DOCUMENT, public_url(request, _ENDPOINT)))
 
 
 async def jsonrpc_endpoint(request: web.Request) -> web.StreamResponse:
@@ -63,6 +68,7 @@ async def jsonrpc_endpoint(request: web.Request) -> web.StreamResponse:
             response.force_close()  # the rest of the body may still be on its way
             return response
         ctx.may_stream = _BATCH.match(body) is None  # one call, not a batch
+        _ENDPOINT_URL.set(public_url(request, _ENDPOINT))
         parts = await handle(
             body,
             _METHODS,

@@ -4,24 +4,29 @@ a shortcut method such as ``customer.info``, with its input models' JSON schemas
 
 import inspect
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from gateway.core.faults import GLOBAL, Fault
 from gateway.resources.kit import Resource, ResourceMethod
 
-__all__ = ["openrpc_document"]
+__all__ = ["openrpc_document", "served_at"]
 
 VERSION = "0.1.0"
-_ID = {"type": ["integer", "string"]}
+# The examples' session id: any 64 hex characters have its shape (a client uses its own).
+EXAMPLE_SESSION = "5e4a6c0d" * 8
 
 # What the top-level methods take and give; their parameter lists come from their signatures.
 _PARAM_SCHEMAS: dict[str, dict[str, Any]] = {
     "username": {"type": "string"},
     "api_key": {"type": "string"},
-    "session_id": {"type": ["string", "null"], "pattern": "^[0-9a-f]{64}$"},
+    "session_id": {"anyOf": [{"type": "string", "pattern": "^[0-9a-f]{64}$"}, {"type": "null"}]},
     "api_path": {"type": "string", "pattern": "^[a-z_]+\\.[a-z_]+$"},
     "args": {},
-    "calls": {"type": "array", "items": {"type": "array", "minItems": 1, "maxItems": 2}},
+    "calls": {
+        "type": "array",
+        # [api path, args]: the args may be left out.
+        "items": {"type": "array", "minItems": 1, "maxItems": 2, "items": {}},
+    },
     "options": {
         "type": "object",
         "properties": {"break": {"type": "boolean"}, "atomic": {"type": "boolean"}},
@@ -39,10 +44,50 @@ _FAULT_LIST = {
         },
     },
 }
-_TOP_LEVEL: dict[str, tuple[str, dict[str, Any], tuple[str, ...]]] = {
-    # name: (summary, result schema, global faults it can raise)
-    "login": ("Open a session: its id, 64 hex characters", {"type": "string"}, ("access_denied",)),
-    "call": (
+_RESOURCE_LIST = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "title": {"type": "string"},
+            "description": {"type": "string"},
+            "aliases": {"type": "array", "items": {"type": "string"}},
+            "methods": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "name": {"type": "string"},
+                        "path": {"type": "string"},
+                        "title": {"type": "string"},
+                        "description": {"type": "string"},
+                        "aliases": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+            },
+        },
+    },
+}
+# One slot per call: the call's result, or its fault as OpenMage shapes it.
+_MULTICALL_RESULT = {"type": "array", "items": {}}
+
+
+class _TopLevel(NamedTuple):
+    summary: str
+    result: dict[str, Any]
+    faults: tuple[str, ...]  # the global faults it can raise
+    example: dict[str, Any]
+
+
+_TOP_LEVEL: dict[str, _TopLevel] = {
+    "login": _TopLevel(
+        "Open a session: its id, 64 hex characters",
+        {"type": "string"},
+        ("access_denied",),
+        {"username": "shopbot", "apiKey": "the key the gateway printed"},
+    ),
+    "call": _TopLevel(
         "Call one resource method",
         {},
         (
@@ -52,30 +97,47 @@ _TOP_LEVEL: dict[str, tuple[str, dict[str, Any], tuple[str, ...]]] = {
             "invalid_request_param",
             "internal",
         ),
+        {"sessionId": EXAMPLE_SESSION, "apiPath": "customer.info", "args": [1]},
     ),
-    "multiCall": (
+    "multiCall": _TopLevel(
         "Call several resource methods; options break and atomic",
-        {"type": "array"},
+        _MULTICALL_RESULT,
         ("session_expired",),
+        {
+            "sessionId": EXAMPLE_SESSION,
+            "calls": [["customer.info", [1]], ["customer_address.list", [1]]],
+            "options": {"break": False},
+        },
     ),
-    "endSession": ("End a session", {"type": "boolean"}, ()),
-    "resources": (
+    "endSession": _TopLevel(
+        "End a session", {"type": "boolean"}, (), {"sessionId": EXAMPLE_SESSION}
+    ),
+    "resources": _TopLevel(
         "The resources and methods this user may call",
-        {"type": "array"},
+        _RESOURCE_LIST,
         ("session_expired",),
+        {"sessionId": EXAMPLE_SESSION},
     ),
-    "resourceFaults": (
+    "resourceFaults": _TopLevel(
         "A resource's faults",
         _FAULT_LIST,
         ("session_expired", "resource_path_invalid", "access_denied"),
+        {"sessionId": EXAMPLE_SESSION, "resourceName": "customer"},
     ),
-    "globalFaults": ("The global faults", _FAULT_LIST, ("session_expired",)),
+    "globalFaults": _TopLevel(
+        "The global faults", _FAULT_LIST, ("session_expired",), {"sessionId": EXAMPLE_SESSION}
+    ),
 }
 
 
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
+
+
+def _examples(name: str, example: Mapping[str, Any]) -> list[dict[str, Any]]:
+    params = [{"name": key, "value": value} for key, value in example.items()]
+    return [{"name": f"{name} example", "params": params}]
 
 
 def _error(fault: Fault) -> dict[str, Any]:
@@ -93,7 +155,7 @@ def _top_level_methods(
     top_level: Mapping[str, Callable[..., Any]], faults: Faults
 ) -> list[dict[str, Any]]:
     methods = []
-    for name, (summary, result, fault_names) in _TOP_LEVEL.items():
+    for name, (summary, result, fault_names, example) in _TOP_LEVEL.items():
         parameters = list(inspect.signature(top_level[name]).parameters.values())[1:]
         methods.append(
             {
@@ -110,6 +172,7 @@ def _top_level_methods(
                 ],
                 "result": {"name": "result", "schema": result},
                 "errors": _global_errors(faults, fault_names),
+                "examples": _examples(name, example),
             }
         )
     methods.append(
@@ -118,6 +181,7 @@ def _top_level_methods(
             "summary": "This document",
             "params": [],
             "result": {"name": "OpenRPC document", "schema": {"type": "object"}},
+            "examples": _examples("rpc.discover", {}),
         }
     )
     return methods
@@ -152,6 +216,7 @@ def _resource_method(method: ResourceMethod, path: str, faults: Faults) -> dict[
         ],
         "result": {"name": "result", "schema": method.result_schema},
         "errors": errors,
+        "examples": _examples(path, {"sessionId": EXAMPLE_SESSION, **method.example}),
     }
 
 
@@ -160,7 +225,8 @@ def openrpc_document(
     resources: tuple[Resource, ...],
     faults: Faults,
 ) -> dict[str, Any]:
-    """The document for these top-level methods, resources and faults."""
+    """The document for these top-level methods, resources and faults, without its server
+    (see ``served_at``)."""
     return {
         "openrpc": "1.2.6",
         "info": {
@@ -168,7 +234,6 @@ def openrpc_document(
             "version": VERSION,
             "description": "OpenMage's customer web-services API over JSON-RPC 2.0.",
         },
-        "servers": [{"name": "gateway", "url": "/api/jsonrpc"}],
         "methods": [
             *_top_level_methods(top_level, faults),
             *(
@@ -182,3 +247,9 @@ def openrpc_document(
             {"name": r.name, "title": r.title, "description": r.description} for r in resources
         ],
     }
+
+
+def served_at(document: Mapping[str, Any], url: str) -> dict[str, Any]:
+    """The document naming its server: the absolute URL of the endpoint, as the client that
+    asked for the document reaches it."""
+    return {**document, "servers": [{"name": "gateway", "url": url}]}

@@ -12,11 +12,12 @@ from gateway.resources.kit.declarations import CallContext, Param, Resource, Res
 from gateway.resources.kit.fields import InvalidData
 from gateway.resources.kit.filters import Column
 from gateway.resources.kit.listing import Listing, RowStream
-from gateway.resources.kit.params import FILTERS, OPTIONS, STORE, id_param, parse_id
+from gateway.resources.kit.params import FILTERS, ID_OR_CODE, OPTIONS, STORE, id_param, parse_id
 from gateway.resources.kit.values import plain
 
 __all__ = [
     "FILTERS",
+    "ID_OR_CODE",
     "OPTIONS",
     "STORE",
     "CallContext",

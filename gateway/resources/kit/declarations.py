@@ -5,7 +5,7 @@ handler runs with.
     CUSTOMER_NOT_EXISTS = CUSTOMER.fault(102, "customer_not_exists", "Customer not exists.")
 
     @CUSTOMER.method("info", acl="customer/info", title="Retrieve the customer data",
-                     params=(CUSTOMER_ID, ATTRIBUTES, STORE))
+                     params=(CUSTOMER_ID, ATTRIBUTES, STORE), example={"customerId": 1})
     async def info(ctx: CallContext, customer_id: int, attributes=None, store=None): ...
 
 A handler receives a ``CallContext`` and its arguments by keyword (each param's name in
@@ -104,6 +104,8 @@ class ResourceMethod:
     writes: bool
     result_schema: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    # Arguments a newcomer can start from, by wire name (documentation: OpenRPC, the page).
+    example: dict[str, Any] = field(default_factory=dict)
     params_by_key: dict[str, Param] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -150,6 +152,7 @@ class Resource:
         params: tuple[Param, ...] = (),
         result: dict[str, Any] | None = None,
         description: str = "",
+        example: dict[str, Any] | None = None,
     ) -> Callable[[_H], _H]:
         """Declare the decorated handler as this resource's method ``name``."""
 
@@ -165,6 +168,7 @@ class Resource:
                     writes=writes,
                     result_schema=result or {},
                     description=description,
+                    example=example or {},
                 )
             )
             return handler

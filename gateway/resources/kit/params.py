@@ -8,7 +8,7 @@ from typing import Any
 from gateway.core.faults import INVALID_REQUEST_PARAM
 from gateway.resources.kit.declarations import Param
 
-__all__ = ["FILTERS", "NO_SUCH_ID", "OPTIONS", "STORE", "id_param", "parse_id"]
+__all__ = ["FILTERS", "ID_OR_CODE", "NO_SUCH_ID", "OPTIONS", "STORE", "id_param", "parse_id"]
 
 # No row has this id (identities start at 1): what a well-formed id outside int4 becomes.
 NO_SUCH_ID = 0
@@ -30,13 +30,17 @@ def parse_id(value: Any, name: str = "id") -> int:
     return number if 0 < number <= _INT4_MAX else NO_SUCH_ID
 
 
+# A number, or a number or code as text: how Magento's ids and store references arrive.
+ID_OR_CODE: dict[str, Any] = {"anyOf": [{"type": "integer"}, {"type": "string"}]}
+
+
 def id_param(name: str) -> Param:
     """A required id argument, as a number or a numeric string."""
     return Param(
         name,
         required=True,
         parse=functools.partial(parse_id, name=name),
-        schema={"type": ["integer", "string"]},
+        schema=ID_OR_CODE,
     )
 
 
@@ -51,7 +55,7 @@ def _is_store_ref(value: Any) -> bool:
 STORE = Param(
     "store",
     fits=_is_store_ref,
-    schema={"type": ["integer", "string"]},
+    schema=ID_OR_CODE,
     description="A store id or code",
 )
 FILTERS = Param(
