@@ -51,16 +51,32 @@ fetch(gateway + "/api/jsonrpc", {
 </script></body></html>"""
 
 
+# A page of any origin that makes the gateway act without reading its answers: "simple"
+# requests a browser sends without a preflight (text/plain, no-cors), credentials included.
+ATTACK_PAGE = """<!doctype html><html><body><p id="out">waiting</p><script>
+const gateway = new URLSearchParams(location.search).get("gateway");
+const guess = JSON.stringify({jsonrpc: "2.0", method: "login", params: ["admin", "guess"], id: 1});
+Promise.all(Array.from({length: 8}, () => fetch(gateway + "/api/jsonrpc", {
+  method: "POST", mode: "no-cors", credentials: "include", body: guess})))
+  .then(() => { document.getElementById("out").textContent = "sent"; })
+  .catch(e => { document.getElementById("out").textContent = "failed " + e; });
+</script></body></html>"""
+
+
 @pytest.fixture
 async def shop(aiohttp_server: Any) -> TestServer:
-    """The second origin: serves the shop page."""
+    """The second origin: serves the shop page, and a page that attacks."""
     credentials = base64.b64encode(f"admin:{TEST_KEY}".encode()).decode()
 
     async def page(request: web.Request) -> web.Response:
         return web.Response(text=SHOP_PAGE % credentials, content_type="text/html")
 
+    async def attack(request: web.Request) -> web.Response:
+        return web.Response(text=ATTACK_PAGE, content_type="text/html")
+
     app = web.Application()
     app.router.add_get("/", page)
+    app.router.add_get("/attack", attack)
     server: TestServer = await aiohttp_server(app)
     return server
 
@@ -333,3 +349,20 @@ async def test_a_call_from_an_origin_not_allowed_is_blocked(
     await page.goto(f"http://localhost:{shop.port}/?gateway={target}")
     await page.wait_for_function("document.getElementById('out').textContent !== 'waiting'")
     assert await page.text_content("#out") == "blocked"
+
+
+async def test_a_foreign_page_cannot_make_the_gateway_act(
+    page: Page, gateway: TestServer, shop: TestServer
+) -> None:
+    target = f"http://127.0.0.1:{gateway.port}"
+    await page.goto(f"http://localhost:{shop.port}/attack?gateway={target}")
+    await page.wait_for_function("document.getElementById('out').textContent !== 'waiting'")
+    assert await page.text_content("#out") == "sent"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{target}/metrics") as response:
+            metrics = await response.text()
+        # Every guess reached the gateway and was refused before it ran: admin is not locked out.
+        assert 'gateway_http_requests_total{endpoint="other",status="403"} 8.0' in metrics
+        login = {"jsonrpc": "2.0", "method": "login", "params": ["admin", TEST_KEY], "id": 1}
+        async with http.post(f"{target}/api/jsonrpc", json=login) as response:
+            assert "result" in await response.json()

@@ -1,15 +1,25 @@
-"""CORS for the browser origins in ``GATEWAY_CORS_ORIGINS`` (none by default), with aiohttp-cors.
+"""Browser origins: CORS for those in ``GATEWAY_CORS_ORIGINS`` (none by default), with
+aiohttp-cors, and a refusal for every other.
 
 Credentials (the Authorization header) are allowed only for origins named one by one: a ``*``
 entry opens the API to every origin without credentials, never to every origin with them.
 Every answer then says ``Vary: Origin`` (aiohttp-cors does not), so that a shared cache never
 serves one origin's answer to another.
+
+CORS only keeps a foreign page from reading answers; a browser still sends a "simple" request
+(a ``text/plain`` POST, ``mode: "no-cors"``) without asking. So a request whose ``Origin`` is
+neither allowed nor the gateway's own is refused with 403 before anything runs (a wrong login
+from any page would otherwise count towards locking the user out). Requests without
+``Origin`` (curl, servers, bots) are not browsers' and pass.
 """
 
 import aiohttp_cors
 from aiohttp import web
 
-__all__ = ["enable_cors"]
+from gateway.http.exchange import SERVICES, Handler
+from gateway.http.urls import public_url
+
+__all__ = ["enable_cors", "refuse_foreign_origins"]
 
 _ALLOWED_HEADERS = ("Content-Type", "Authorization", "Accept")
 _EXPOSED_HEADERS = ("Location", "Retry-After")
@@ -39,3 +49,18 @@ async def _vary_on_origin(request: web.Request, response: web.StreamResponse) ->
     varies = [v.strip().lower() for v in response.headers.get("Vary", "").split(",")]
     if "origin" not in varies:
         response.headers.add("Vary", "Origin")
+
+
+@web.middleware
+async def refuse_foreign_origins(request: web.Request, handler: Handler) -> web.StreamResponse:
+    origin = request.headers.get("Origin")
+    # A preflight only asks; aiohttp-cors answers it without the CORS headers a foreign
+    # origin would need.
+    if origin is None or request.method == "OPTIONS":
+        return await handler(request)
+    allowed = request.app[SERVICES].settings.cors_origins
+    if origin in allowed or "*" in allowed or origin == public_url(request, ""):
+        return await handler(request)
+    response = web.Response(status=403, text="Requests from this origin are not allowed.\n")
+    await _vary_on_origin(request, response)
+    return response

@@ -15,7 +15,7 @@ from gateway.core.context import RequestContext, Services
 from gateway.http.access_log import AccessLog
 from gateway.http.metrics import Metrics
 
-__all__ = ["ACCESS_LOG", "METRICS", "SERVICES", "account", "exchange"]
+__all__ = ["ACCESS_LOG", "METRICS", "SERVICES", "Handler", "account", "exchange"]
 
 SERVICES = web.AppKey("services", Services)
 METRICS = web.AppKey("metrics", Metrics)
