@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1)
 
     session_ttl: float = Field(default=3600, gt=0, description="seconds after last use")
+    idempotency_ttl: float = Field(
+        default=86400, gt=0, description="seconds an Idempotency-Key's answer is kept"
+    )
     max_body: int = Field(default=1024 * 1024, gt=0, description="bytes")
     max_batch: int = Field(default=100, gt=0)
     max_listed_rows: int = Field(

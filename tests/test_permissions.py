@@ -161,4 +161,6 @@ async def test_global_faults(api: Api, sid: str) -> None:
         (6, "invalid_request_param"),
         (7, "limit_exceeded"),
         (8, "query_timeout"),
+        (9, "idempotency_key_reused"),
+        (10, "request_in_progress"),
     ]

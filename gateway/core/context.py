@@ -15,6 +15,7 @@ import asyncpg
 from gateway.auth.passwords import SecretHasher
 from gateway.core.deadlines import Deadlines, Watch
 from gateway.core.faults import INTERNAL, QUERY_TIMEOUT, FaultError, MalformedParams
+from gateway.core.idempotency import KeyedRequest, Replay, Sweeper
 from gateway.settings import Settings
 
 __all__ = ["Operation", "RequestContext", "Services"]
@@ -42,6 +43,7 @@ class Services:
     deadlines: Deadlines
     heavy_slots: asyncio.Semaphore
     stream_slots: asyncio.Semaphore
+    sweeper: Sweeper
 
     @classmethod
     def open(cls, settings: Settings, pool: asyncpg.Pool) -> "Services":
@@ -52,6 +54,7 @@ class Services:
             Deadlines(settings.call_deadline),
             asyncio.Semaphore(settings.heavy_slots),
             asyncio.Semaphore(settings.stream_slots),
+            Sweeper(),
         )
 
 
@@ -62,7 +65,8 @@ class RequestContext:
 
     ``may_stream``: the wire can write a long list while it is read, and this request is one
     call (not a batch), so such a list need not be held in memory. ``answer_left``: bytes of
-    results this request may still hold (``GATEWAY_MAX_ANSWER``)."""
+    results this request may still hold (``GATEWAY_MAX_ANSWER``). ``keyed``: the request's
+    idempotency key, if it came with one (``gateway.core.idempotency``)."""
 
     services: Services
     request_id: str
@@ -71,6 +75,8 @@ class RequestContext:
     may_stream: bool = False
     calls: list[dict[str, Any]] = field(default_factory=list)
     answer_left: int = 0
+    keyed: KeyedRequest | None = None
+    atomic: bool = False  # inside an atomic multiCall's transaction
     _connection: asyncpg.Connection | None = None
 
     def __post_init__(self) -> None:
@@ -91,6 +97,15 @@ class RequestContext:
         return self._connection is not None and self._connection.is_in_transaction()
 
     async def release(self) -> None:
+        """Give the connection back for now (a later use takes one again); not while it holds
+        a claimed idempotency key's transaction, which must see the request to its end."""
+        if self.keyed is not None and self.keyed.claimed:
+            return
+        await self.close()
+
+    async def close(self) -> None:
+        """Give the connection back at the end of the request (an open transaction, such as
+        a claimed key's whose answer was never kept, is rolled back by the pool)."""
         if self._connection is not None:
             connection, self._connection = self._connection, None
             try:
@@ -200,6 +215,8 @@ class Operation:
             return
         if isinstance(exc, FaultError):
             self._entry["fault"] = exc.fault.name
+        elif isinstance(exc, Replay):
+            self._entry["replayed"] = True
         elif isinstance(exc, MalformedParams):
             self._entry["fault"] = "malformed_params"
         elif isinstance(exc, Exception) and not isinstance(exc, self._passing):

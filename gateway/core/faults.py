@@ -22,10 +22,12 @@ __all__ = [
     "ACCESS_DENIED",
     "GLOBAL",
     "GLOBAL_FAULTS",
+    "IDEMPOTENCY_KEY_REUSED",
     "INTERNAL",
     "INVALID_REQUEST_PARAM",
     "LIMIT_EXCEEDED",
     "QUERY_TIMEOUT",
+    "REQUEST_IN_PROGRESS",
     "RESOURCE_PATH_INVALID",
     "RESOURCE_PATH_NOT_CALLABLE",
     "SESSION_EXPIRED",
@@ -109,6 +111,13 @@ LIMIT_EXCEEDED = Fault(7, "limit_exceeded", "The request exceeds a limit of the 
 QUERY_TIMEOUT = Fault(
     8, "query_timeout", "The query ran too long and was stopped; narrow its filters down."
 )
+# Idempotency keys (gateway.core.idempotency).
+IDEMPOTENCY_KEY_REUSED = Fault(
+    9, "idempotency_key_reused", "This Idempotency-Key was used for another request."
+)
+REQUEST_IN_PROGRESS = Fault(
+    10, "request_in_progress", "A request with this Idempotency-Key is still running; retry."
+)
 
 GLOBAL_FAULTS: tuple[Fault, ...] = (
     UNKNOWN,
@@ -120,4 +129,6 @@ GLOBAL_FAULTS: tuple[Fault, ...] = (
     INVALID_REQUEST_PARAM,
     LIMIT_EXCEEDED,
     QUERY_TIMEOUT,
+    IDEMPOTENCY_KEY_REUSED,
+    REQUEST_IN_PROGRESS,
 )

@@ -17,6 +17,7 @@ import orjson
 
 from gateway.auth.acl import allows
 from gateway.auth.users import Principal
+from gateway.core import idempotency
 from gateway.core.binding import bind_args
 from gateway.core.context import RequestContext
 from gateway.core.faults import (
@@ -61,6 +62,8 @@ async def call(
         bound = bind_args(method, args)
         if ctx.answer_left <= 0:
             raise _answer_too_large(ctx)
+        if method.writes:
+            await idempotency.claim(ctx, principal)
         connection = await ctx.connection()
         call_context = CallContext(
             connection,
@@ -72,19 +75,22 @@ async def call(
         )
         if not method.writes and not connection.is_in_transaction():
             result = await method.handler(call_context, **bound)
-        elif connection.is_in_transaction():
+        elif ctx.atomic:
             # Inside an atomic multiCall: a savepoint; a deadlock there retries the whole.
             async with connection.transaction():
                 result = await method.handler(call_context, **bound)
         else:
+            # Its own transaction, or a savepoint in a keyed request's.
             result = await _write(connection, method, call_context, bound)
         _charge(ctx, method, call_context, result)
         return result
     except FaultError as error:
         entry["fault"] = error.fault.name
         raise
+    except idempotency.Replay:
+        raise
     except Exception as exc:
-        if isinstance(exc, asyncpg.TransactionRollbackError) and ctx.in_transaction():
+        if isinstance(exc, asyncpg.TransactionRollbackError) and ctx.atomic:
             raise  # for the atomic multiCall around it to run again
         fault = ctx.fault_for(exc)
         entry["fault"] = fault.fault.name
@@ -163,6 +169,18 @@ class MultiCall:
     stop_at_fault: bool
     atomic: bool
 
+    @property
+    def writes(self) -> bool:
+        """Whether any of the calls names a method that writes."""
+        return any(
+            isinstance(entry, list)
+            and entry
+            and isinstance(entry[0], str)
+            and (method := METHODS.get(entry[0])) is not None
+            and method.writes
+            for entry in self.calls
+        )
+
     @classmethod
     def of(cls, calls: Any, options: Any, max_calls: int) -> "MultiCall":
         if not isinstance(calls, list):
@@ -188,6 +206,9 @@ async def multi_call(ctx: RequestContext, principal: Principal, batch: MultiCall
     stops at the first fault; ``atomic`` also rolls back every call when one faults (and is
     run again whole, a few times, after a deadlock). The whole multiCall runs under one call
     deadline."""
+    if batch.writes:
+        # Before the first call: an atomic multiCall's transaction goes inside the key's.
+        await idempotency.claim(ctx, principal)
     if not batch.atomic:
         return await _run_calls(ctx, principal, batch.calls, stop_at_fault=batch.stop_at_fault)
     connection = await ctx.connection()
@@ -195,6 +216,7 @@ async def multi_call(ctx: RequestContext, principal: Principal, batch: MultiCall
     for attempt in range(1, _WRITE_ATTEMPTS + 1):
         slots: list[Any] = []
         try:
+            ctx.atomic = True
             async with connection.transaction():
                 slots = await _run_calls(ctx, principal, batch.calls, stop_at_fault=True)
                 if slots and isinstance(slots[-1], FaultError):
@@ -207,6 +229,8 @@ async def multi_call(ctx: RequestContext, principal: Principal, batch: MultiCall
             ctx.answer_left = budget
             await asyncio.sleep(random.uniform(0, _RETRY_PAUSE * attempt))
             continue
+        finally:
+            ctx.atomic = False
         return slots
     raise AssertionError("unreachable")
 

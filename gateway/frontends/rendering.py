@@ -37,6 +37,8 @@ _HTTP_STATUS = {
     "resource_path_not_callable": 405,
     "session_expired": 401,
     "limit_exceeded": 413,
+    "idempotency_key_reused": 422,
+    "request_in_progress": 409,
     "customer_exists": 409,
     "customer_not_exists": 404,
     "address_not_exists": 404,

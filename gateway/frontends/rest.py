@@ -20,9 +20,10 @@ from gateway.auth.users import Principal
 from gateway.core import authentication, runner
 from gateway.core.context import RequestContext
 from gateway.core.faults import FaultError
+from gateway.core.idempotency import Replay
 from gateway.frontends.rendering import rest_fault
 from gateway.http.bodies import BodyRefused, read_body
-from gateway.http.exchange import exchange
+from gateway.http.exchange import exchange, replayed
 from gateway.resources.kit import plain
 
 __all__ = ["OPERATIONS", "add_routes"]
@@ -115,7 +116,9 @@ async def _serve(
             if verb is None:
                 raise RestError(405, "Resource method not implemented yet.")
             # The whole body first: nothing is looked up for a request still arriving.
-            body = await _body(request) if request.method in ("POST", "PUT") else None
+            raw = await _raw_body(request) if request.method in ("POST", "PUT") else b""
+            current.expect_key(raw)
+            body = _parse_body(request, raw) if request.method in ("POST", "PUT") else None
             operation = OPERATIONS[request.method, customer_id is not None]
             with ctx.operation(operation, passing=(RestError,)):
                 principal = await _authenticate(ctx, request)
@@ -130,6 +133,12 @@ async def _serve(
             response = _error(error.status, error.message, error.headers, as_json=as_json)
             if error.status in (408, 413):
                 response.force_close()  # the rest of the body may still be on its way
+        except FaultError as error:
+            response = _error(*rest_fault(error), as_json=as_json)
+        except Replay as replay:
+            return replayed(replay)
+        try:
+            await current.keep(response)
         except FaultError as error:
             response = _error(*rest_fault(error), as_json=as_json)
         return response
@@ -275,11 +284,14 @@ def _entity(customer: dict[str, Any]) -> dict[str, str | None]:
     return entity
 
 
-async def _body(request: web.Request) -> dict[str, Any]:
+async def _raw_body(request: web.Request) -> bytes:
     try:
-        raw = await read_body(request)
+        return await read_body(request)
     except BodyRefused as refused:
         raise RestError(refused.status, refused.message + ".") from None
+
+
+def _parse_body(request: web.Request, raw: bytes) -> dict[str, Any]:
     kind = request.content_type.lower()
     stripped = raw.lstrip()
     if "json" in kind or (kind not in ("application/xml", "text/xml") and stripped[:1] == b"{"):

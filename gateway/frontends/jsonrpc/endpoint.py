@@ -15,12 +15,15 @@ from aiohttp import web
 from jsonrpcserver.codes import ERROR_INVALID_REQUEST
 
 from gateway.core.context import RequestContext
+from gateway.core.faults import FaultError
+from gateway.core.idempotency import Replay
 from gateway.core.streams import stream_rows
 from gateway.frontends.jsonrpc.envelope import Part, encode, handle
 from gateway.frontends.jsonrpc.methods import TOP_LEVEL, methods_table
 from gateway.frontends.jsonrpc.openrpc import openrpc_document, served_at
+from gateway.frontends.rendering import rpc_error
 from gateway.http.bodies import BodyRefused, read_body
-from gateway.http.exchange import exchange
+from gateway.http.exchange import exchange, replayed
 from gateway.http.urls import public_url
 from gateway.resources import FAULTS, RESOURCES
 from gateway.resources.kit import RowStream
@@ -67,20 +70,32 @@ async def jsonrpc_endpoint(request: web.Request) -> web.StreamResponse:
             response = web.Response(status=refused.status, body=answer, content_type=_JSON)
             response.force_close()  # the rest of the body may still be on its way
             return response
+        current.expect_key(body)
         ctx.may_stream = _BATCH.match(body) is None  # one call, not a batch
         _ENDPOINT_URL.set(public_url(request, _ENDPOINT))
-        parts = await handle(
-            body,
-            _METHODS,
-            ctx,
-            max_batch=ctx.services.settings.max_batch,
-            request_id_of_log=ctx.request_id,
-        )
+        try:
+            parts = await handle(
+                body,
+                _METHODS,
+                ctx,
+                max_batch=ctx.services.settings.max_batch,
+                request_id_of_log=ctx.request_id,
+            )
+        except Replay as replay:
+            return replayed(replay)
         if parts is None:
-            return web.Response(status=204)
-        if len(parts) == 1 and type(parts[0]) is bytes:
-            return web.Response(body=parts[0], content_type=_JSON)
-        return await _stream(request, ctx, parts)
+            response = web.Response(status=204)
+        elif len(parts) == 1 and type(parts[0]) is bytes:
+            response = web.Response(body=parts[0], content_type=_JSON)
+        else:
+            # A streamed list is a read of a single call: it never claims a key.
+            return await _stream(request, ctx, parts)
+        try:
+            await current.keep(response)
+        except FaultError as error:
+            failed = {"jsonrpc": "2.0", "error": rpc_error(error), "id": None}
+            return web.Response(body=encode(failed)[0], content_type=_JSON)
+        return response
 
 
 async def _stream(

@@ -33,6 +33,7 @@ from jsonrpcserver.result import (
 )
 from jsonrpcserver.sentinels import NODATA
 
+from gateway.core.idempotency import Replay
 from gateway.core.naming import snake_case
 from gateway.resources.kit import RowStream
 
@@ -149,6 +150,8 @@ async def _dispatch_one(
             answer = _answer(request.version, request.id, result=result)
         except JsonRpcError as error:
             answer = _error(error.code, error.message, request.id, error.data, request.version)
+        except Replay:
+            raise  # the whole request was answered before: the endpoint sends that answer
         except Exception:
             # The methods turn their own failures into JsonRpcError; anything else is a bug,
             # logged here and answered with the request id only.

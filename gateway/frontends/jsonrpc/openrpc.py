@@ -73,6 +73,10 @@ _RESOURCE_LIST = {
 _MULTICALL_RESULT = {"type": "array", "items": {}}
 
 
+# What a write under an Idempotency-Key can answer besides.
+_KEYED = ["idempotency_key_reused", "request_in_progress"]
+
+
 class _TopLevel(NamedTuple):
     summary: str
     result: dict[str, Any]
@@ -96,13 +100,14 @@ _TOP_LEVEL: dict[str, _TopLevel] = {
             "access_denied",
             "invalid_request_param",
             "internal",
+            *_KEYED,
         ),
         {"sessionId": EXAMPLE_SESSION, "apiPath": "customer.info", "args": [1]},
     ),
     "multiCall": _TopLevel(
         "Call several resource methods; options break and atomic",
         _MULTICALL_RESULT,
-        ("session_expired",),
+        ("session_expired", *_KEYED),
         {
             "sessionId": EXAMPLE_SESSION,
             "calls": [["customer.info", [1]], ["customer_address.list", [1]]],
@@ -189,9 +194,12 @@ def _top_level_methods(
 
 def _resource_method(method: ResourceMethod, path: str, faults: Faults) -> dict[str, Any]:
     """The shortcut method ``path`` (the method's own path, or one under an alias)."""
-    errors = _global_errors(
-        faults, ("session_expired", "access_denied", "invalid_request_param", "internal")
-    ) + [_error(f) for f in faults[method.resource.name]]
+    global_faults = ["session_expired", "access_denied", "invalid_request_param", "internal"]
+    if method.writes:
+        global_faults += _KEYED
+    errors = _global_errors(faults, tuple(global_faults)) + [
+        _error(f) for f in faults[method.resource.name]
+    ]
     alias = f" Another name of {method.path}." if path != method.path else ""
     return {
         "name": path,

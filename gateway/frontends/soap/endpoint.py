@@ -18,6 +18,7 @@ from lxml import etree
 
 from gateway.core.context import RequestContext
 from gateway.core.faults import FaultError, MalformedParams
+from gateway.core.idempotency import Replay
 from gateway.frontends.rendering import soap_fault
 from gateway.frontends.soap import v1, v2
 from gateway.frontends.soap.types import OPERATIONS
@@ -30,7 +31,7 @@ from gateway.frontends.soap.wsdl import (
 )
 from gateway.frontends.soap.xml import ENCODING, ENVELOPE, Malformed, escape, parse_request
 from gateway.http.bodies import BodyRefused, read_body
-from gateway.http.exchange import SERVICES, exchange
+from gateway.http.exchange import SERVICES, exchange, replayed
 from gateway.http.urls import public_url
 
 __all__ = ["OPERATION_NAMES", "add_routes"]
@@ -150,6 +151,7 @@ async def _endpoint(request: web.Request, choose: Callable[[bool], _Dialect]) ->
             response = _answer(_fault("SOAP-ENV:Client", refused.message), refused.status)
             response.force_close()  # the rest of the body may still be on its way
             return response
+        current.expect_key(body)
         try:
             element, namespace, parts = parse_request(body)
             name = dialect.operation(element)
@@ -157,12 +159,19 @@ async def _endpoint(request: web.Request, choose: Callable[[bool], _Dialect]) ->
                 raise Malformed(f"Procedure '{element[:100]}' not present")
             with ctx.operation(f"soap.{dialect.name}.{name}", passing=(Malformed,)):
                 tag, part = await dialect.dispatch(ctx, name, parts)
+            body_xml = f"<ns1:{tag}>{part}</ns1:{tag}>"
+            response = _answer(_envelope(namespace, body_xml, encoded=dialect.encoded))
         except (Malformed, MalformedParams) as malformed:
-            return _answer(_fault("SOAP-ENV:Client", str(malformed)))
+            response = _answer(_fault("SOAP-ENV:Client", str(malformed)))
         except FaultError as error:
-            return _answer(_fault(*soap_fault(error)))
-        body_xml = f"<ns1:{tag}>{part}</ns1:{tag}>"
-        return _answer(_envelope(namespace, body_xml, encoded=dialect.encoded))
+            response = _answer(_fault(*soap_fault(error)))
+        except Replay as replay:
+            return replayed(replay)
+        try:
+            await current.keep(response)
+        except FaultError as error:
+            response = _answer(_fault(*soap_fault(error)))
+        return response
 
 
 @functools.lru_cache(maxsize=64)  # a document per dialect and address the gateway is called by
