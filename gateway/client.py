@@ -7,10 +7,20 @@
 
 It logs in on entering and ends its session on leaving; when a session has expired it logs in
 again once and repeats the call. Every fault is raised as ``GatewayFault``.
+
+Retries are safe: every call goes with a fresh ``Idempotency-Key`` (reads ignore it), kept
+across its own retries, so a write whose answer was lost is answered again rather than done
+twice. A call is sent again, as the same bytes, after a connection error, a proxy's 502/503/504
+or a fault the gateway marks ``retryable``, up to ``retries`` times, pausing by a capped,
+jittered exponential backoff (or the ``retry_after`` the gateway asks for).
 """
 
+import asyncio
 import itertools
-from collections.abc import AsyncIterator, Sequence
+import json
+import random
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, Self
 
 import aiohttp
@@ -18,6 +28,8 @@ import aiohttp
 __all__ = ["GatewayClient", "GatewayFault"]
 
 _SESSION_EXPIRED = 5
+# What a proxy in front of the gateway answers while the gateway is away.
+_GATEWAY_AWAY = frozenset({502, 503, 504})
 
 
 class GatewayFault(Exception):
@@ -42,6 +54,9 @@ class GatewayClient:
         *,
         http: aiohttp.ClientSession | None = None,
         timeout: float = 60,
+        retries: int = 5,
+        backoff: float = 0.1,
+        max_backoff: float = 5.0,
     ) -> None:
         self.endpoint = url.rstrip("/") + "/api/jsonrpc"
         self._credentials = (username, api_key)
@@ -50,6 +65,9 @@ class GatewayClient:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._ids = itertools.count(1)
         self.session_id: str | None = None
+        self.retries = retries
+        self._backoff = backoff
+        self._max_backoff = max_backoff
 
     async def __aenter__(self) -> Self:
         if self._http is None:
@@ -117,26 +135,65 @@ class GatewayClient:
                 return
             last_id = page[-1]["customer_id"]
 
-    async def _with_session(self, method: str, params: Any) -> Any:
+    async def _with_session(self, method: str, params: Callable[[str | None], Any]) -> Any:
         """Run with the current session; on ``session_expired`` log in once and run again."""
+        key = uuid.uuid4().hex  # one per call, whatever its retries
         if self.session_id is None:
             await self.login()
         try:
-            return await self._rpc(method, params(self.session_id))
+            return await self._rpc(method, params(self.session_id), key)
         except GatewayFault as fault:
             if fault.code != _SESSION_EXPIRED:
                 raise
         await self.login()
-        return await self._rpc(method, params(self.session_id))
+        return await self._rpc(method, params(self.session_id), key)
 
-    async def _rpc(self, method: str, params: Any) -> Any:
-        assert self._http is not None, "use the client as 'async with GatewayClient(...)'"
+    async def _rpc(self, method: str, params: Any, key: str | None = None) -> Any:
+        """One request, sent again as the same bytes while it fails in a way worth retrying."""
         request = {"jsonrpc": "2.0", "method": method, "params": params, "id": next(self._ids)}
-        async with self._http.post(self.endpoint, json=request) as response:
-            answer = await response.json(content_type=None)
-        if "error" in answer:
-            raise GatewayFault(answer["error"])
-        return answer["result"]
+        body = json.dumps(request).encode()
+        headers = {"Content-Type": "application/json"}
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        for attempt in itertools.count(1):
+            last_try = attempt > self.retries
+            pause = None
+            try:
+                answer = await self._post(body, headers)
+            except (aiohttp.ClientConnectionError, TimeoutError, _GatewayAway):
+                if last_try:
+                    raise
+            else:
+                if "error" not in answer:
+                    return answer["result"]
+                fault = GatewayFault(answer["error"])
+                if last_try or not fault.data.get("retryable"):
+                    raise fault
+                pause = fault.data.get("retry_after")
+            await asyncio.sleep(self._pause(attempt, pause))
+        raise AssertionError("unreachable")
+
+    async def _post(self, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
+        assert self._http is not None, "use the client as 'async with GatewayClient(...)'"
+        async with self._http.post(self.endpoint, data=body, headers=headers) as response:
+            if response.content_type != "application/json":
+                if response.status in _GATEWAY_AWAY:
+                    raise _GatewayAway(response.status)
+                response.raise_for_status()  # not the gateway's answer: an HTTP error
+            answer: dict[str, Any] = await response.json(content_type=None)
+            return answer
+
+    def _pause(self, attempt: int, asked: Any) -> float:
+        """Exponential, capped, with full jitter; at least what the gateway asked for."""
+        ceiling = min(self._max_backoff, self._backoff * 2 ** (attempt - 1))
+        pause = random.uniform(0, ceiling)
+        if isinstance(asked, int | float) and not isinstance(asked, bool):
+            pause = max(pause, min(float(asked), self._max_backoff))
+        return pause
+
+
+class _GatewayAway(Exception):
+    """A proxy answered for the gateway, which was not there."""
 
 
 def _after(filters: dict[str, Any] | None, last_id: int) -> dict[str, Any]:
