@@ -157,6 +157,9 @@ def _run_worker(settings: Settings, reuse_port: bool) -> None:
         reuse_port=reuse_port or None,
         # A connection idle (or still sending its request's headers) this long is closed.
         keepalive_timeout=settings.keepalive_timeout,
+        # After a refused body (408, 413), the rest of it is read and ignored this long, so
+        # that a client still sending can read the refusal; then the connection is dropped.
+        lingering_time=2.0,
         access_log=None,
         loop=loop,
         print=lambda text: print(text, flush=True),

@@ -200,6 +200,7 @@ class Gateway:
         self.url = url
         self.log = log
         self.requests = 0
+        self.server_errors = 0  # answers with an HTTP 5xx status
         self._http = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         self._loop = asyncio.new_event_loop()
         self._db: asyncpg.Connection = self._loop.run_until_complete(asyncpg.connect(url))
@@ -215,6 +216,7 @@ class Gateway:
                     method, path, body=body, headers={"Content-Type": "application/json"}
                 )
                 response = self._http.getresponse()
+                self.server_errors += response.status >= 500
                 return response.status, response.read()
             except (http.client.HTTPException, ConnectionError):
                 # The server may close a connection after refusing a body; open a new one.
@@ -289,8 +291,9 @@ def gateway(
         yield gateway
         gateway.close()
         print(
-            f"\nfuzzing: {gateway.requests} hostile requests, "
-            f"{len(gateway.errors_logged())} errors logged"
+            f"\nfuzzing: {gateway.requests} hostile requests"
+            f" (GATEWAY_FUZZ_EXAMPLES={EXAMPLES} examples per property),"
+            f" {gateway.server_errors} HTTP 5xx, {len(gateway.errors_logged())} errors logged"
         )
     finally:
         server.terminate()
