@@ -11,7 +11,7 @@ import asyncpg
 from aiohttp import web
 
 from gateway.core.context import Services
-from gateway.database import create_pool, database_url, upgrade
+from gateway.database import connect_directly, create_pool, database_url, upgrade
 from gateway.frontends import rest
 from gateway.frontends.jsonrpc import endpoint as jsonrpc
 from gateway.frontends.soap import endpoint as soap
@@ -23,7 +23,10 @@ from gateway.http.metrics import Metrics
 from gateway.resources import METHODS
 from gateway.settings import Settings
 
-__all__ = ["create_app"]
+__all__ = ["LISTENER_NAME", "create_app"]
+
+# The session cache's listening connection, as pg_stat_activity names it.
+LISTENER_NAME = "customer-gateway listener"
 
 
 def create_app(
@@ -53,21 +56,43 @@ def create_app(
     return app
 
 
+async def _migrate(settings: Settings, pool: asyncpg.Pool) -> None:
+    """Apply the schema: through PostgreSQL's own URL when behind a pooler (migrations hold a
+    session-level lock), else on a pooled connection."""
+    if settings.direct_database_url:
+        connection = await connect_directly(settings, settings.direct_database_url)
+        try:
+            await upgrade(connection)
+        finally:
+            await connection.close()
+        return
+    async with pool.acquire() as connection:
+        await upgrade(connection)
+
+
 def _lifetime(
     settings: Settings, given_pool: asyncpg.Pool | None
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
         pool = given_pool
+        url = settings.database_url
         if pool is None:
             url = await asyncio.to_thread(database_url, settings)
             pool = await create_pool(settings, url)
+        services = None
         try:
             if settings.migrate_on_start:
-                async with pool.acquire() as connection:
-                    await upgrade(connection)
-            app[SERVICES] = Services.open(settings, pool)
+                await _migrate(settings, pool)
+            services = app[SERVICES] = Services.open(settings, pool)
+            listen_url = settings.direct_database_url or url
+            if listen_url:
+                services.sessions.start(
+                    lambda: connect_directly(settings, listen_url, LISTENER_NAME)
+                )
             yield
         finally:
+            if services is not None:
+                await services.sessions.stop()
             app[ACCESS_LOG].flush()
             if given_pool is None:
                 await pool.close()

@@ -16,7 +16,7 @@ from aiohttp import web
 from gateway.auth import users
 from gateway.auth.acl import ALL
 from gateway.auth.passwords import SecretHasher, is_importable_hash
-from gateway.database import database_url, upgrade
+from gateway.database import connect_directly, database_url, upgrade
 from gateway.logs import configure_logging
 from gateway.resources import acl_paths
 from gateway.settings import Settings
@@ -78,7 +78,9 @@ async def _with_connection(
     settings: Settings, work: Callable[[asyncpg.Connection], Awaitable[T]]
 ) -> T:
     assert settings.database_url
-    connection = await asyncpg.connect(settings.database_url, timeout=settings.db_connect_timeout)
+    # Migrations take a session-level lock: PostgreSQL's own URL when behind a pooler.
+    url = settings.direct_database_url or settings.database_url
+    connection = await connect_directly(settings, url)
     try:
         return await work(connection)
     finally:

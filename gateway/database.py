@@ -16,7 +16,14 @@ import asyncpg
 from gateway.resources.kit.directory import directory
 from gateway.settings import Settings
 
-__all__ = ["SCHEMA_DIR", "create_pool", "database_url", "rollback_if_needed", "upgrade"]
+__all__ = [
+    "SCHEMA_DIR",
+    "connect_directly",
+    "create_pool",
+    "database_url",
+    "rollback_if_needed",
+    "upgrade",
+]
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +99,6 @@ async def create_pool(settings: Settings, url: str, **overrides: Any) -> asyncpg
     than ``db_command_timeout``; a server that stops answering altogether is bounded by the
     deadline every call runs under (gateway.core.deadlines). asyncpg's own command_timeout
     would add two timers to every request for the same protection."""
-    statement_ms = str(int(settings.db_command_timeout * 1000))
     options: dict[str, Any] = {
         "reset": rollback_if_needed,
         "min_size": settings.pool_min_size,
@@ -101,16 +107,43 @@ async def create_pool(settings: Settings, url: str, **overrides: Any) -> asyncpg
         # asyncpg's default (300 s) re-arms a loop timer on every release to close idle
         # connections (docs/performance.md): off unless asked for.
         "max_inactive_connection_lifetime": settings.pool_max_idle,
-        "server_settings": {
-            "application_name": "customer-gateway",
-            "timezone": "UTC",
-            "statement_timeout": statement_ms,
-        },
+        **_session_options(settings, pooled=settings.db_transaction_pooler),
     }
     options.update(overrides)
     pool = await asyncpg.create_pool(url, **options)
     assert pool is not None
     return pool
+
+
+def _session_options(
+    settings: Settings, *, pooled: bool, name: str = "customer-gateway"
+) -> dict[str, Any]:
+    """How a connection is opened. Through a pooler in transaction mode, consecutive
+    statements may reach different server sessions: no named prepared statements (asyncpg's
+    cache) and no settings in the startup packet (PgBouncer refuses unknown ones): the
+    database role carries ``statement_timeout`` and ``timezone`` instead (docs/scaling.md)."""
+    if pooled:
+        return {"statement_cache_size": 0}
+    return {
+        "server_settings": {
+            "application_name": name,
+            "timezone": "UTC",
+            "statement_timeout": str(int(settings.db_command_timeout * 1000)),
+        }
+    }
+
+
+async def connect_directly(
+    settings: Settings, url: str, name: str = "customer-gateway"
+) -> asyncpg.Connection:
+    """A connection of its own to PostgreSQL (not through a pooler), for a session-long use
+    such as LISTEN; ``name`` shows in ``pg_stat_activity``."""
+    direct = url == settings.direct_database_url or not settings.db_transaction_pooler
+    return await asyncpg.connect(
+        url,
+        timeout=settings.db_connect_timeout,
+        **_session_options(settings, pooled=not direct, name=name),
+    )
 
 
 async def rollback_if_needed(connection: asyncpg.Connection) -> None:

@@ -19,6 +19,14 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("DATABASE_URL", "database_url")
     )
+    # Behind a pooler in transaction mode (PgBouncer): DATABASE_URL is the pooler's; this is
+    # PostgreSQL's own, for what needs a session of its own (LISTEN, migrations).
+    direct_database_url: str | None = None
+    db_transaction_pooler: bool = Field(
+        default=False,
+        description="DATABASE_URL is a pooler in transaction mode: no prepared-statement cache"
+        ", no settings sent at connect",
+    )
     data_dir: Path = Path("var")
 
     host: str = "127.0.0.1"
@@ -26,6 +34,9 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1)
 
     session_ttl: float = Field(default=3600, gt=0, description="seconds after last use")
+    session_cache: bool = Field(
+        default=True, description="keep checked sessions in memory, exact by LISTEN/NOTIFY"
+    )
     idempotency_ttl: float = Field(
         default=86400, gt=0, description="seconds an Idempotency-Key's answer is kept"
     )

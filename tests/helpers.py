@@ -70,9 +70,9 @@ class Api:
         async with self.pool.acquire() as connection:
             return list(await connection.fetch(sql, *args))
 
-    async def execute(self, sql: str) -> None:
+    async def execute(self, sql: str, *args: Any) -> None:
         async with self.pool.acquire() as connection:
-            await connection.execute(sql)
+            await connection.execute(sql, *args)
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
         async with self.pool.acquire() as connection:

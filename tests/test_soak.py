@@ -21,7 +21,7 @@ from gateway.client import GatewayClient, GatewayFault
 from tests.conftest import TEST_KEY
 from tests.processes import free_port, start_gateway, wait_ready
 
-pytestmark = pytest.mark.soak
+pytestmark = [pytest.mark.soak, pytest.mark.slow]
 
 SECONDS = float(os.environ.get("GATEWAY_SOAK_SECONDS", "600"))
 WARM_UP = min(60.0, SECONDS / 5)

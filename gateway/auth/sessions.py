@@ -2,20 +2,16 @@
 
 A session lives ``ttl`` seconds after its last use. Looking one up by its hash is an equality
 match on a digest of a secret the caller must already know, so the lookup leaks no timing about
-other sessions' ids. Expired rows are swept at each login; there is no cron to forget.
+other sessions' ids. Expired rows are swept at each login; there is no cron to forget. Checking
+a session is ``gateway.auth.session_cache``'s, with ``RESOLVE_SQL``.
 """
 
 import hashlib
-import re
 import secrets
 
 import asyncpg
 
-from gateway.auth.users import Principal, principal_of
-
-__all__ = ["RESOLVE_SQL", "end_session", "open_session", "resolve_session"]
-
-_SESSION_ID = re.compile(r"[0-9a-f]{64}")
+__all__ = ["RESOLVE_SQL", "end_session", "open_session", "session_digest", "touch_after"]
 
 _SWEEP_SQL = """
 DELETE FROM api_session WHERE last_used_at < now() - make_interval(secs => $1)
@@ -23,7 +19,8 @@ DELETE FROM api_session WHERE last_used_at < now() - make_interval(secs => $1)
 _OPEN_SQL = "INSERT INTO api_session (token_hash, user_id) VALUES ($1, $2)"
 # One round trip: checks the session is alive ($2 = TTL) and its user active, and slides its
 # expiry. The row is written only when its last use is older than $3 seconds: most calls then
-# only read, and commit without a WAL flush.
+# only read, and commit without a WAL flush. ``age``: how old last_used_at is once the
+# statement ran (0 when it slid it).
 RESOLVE_SQL = """
 WITH found AS (
     SELECT s.token_hash, s.last_used_at, u.user_id, u.username, u.resources
@@ -37,7 +34,10 @@ WITH found AS (
     WHERE s.token_hash = found.token_hash
       AND found.last_used_at < now() - make_interval(secs => $3)
 )
-SELECT user_id, username, resources FROM found
+SELECT user_id, username, resources,
+       CASE WHEN last_used_at < now() - make_interval(secs => $3) THEN 0
+            ELSE extract(epoch FROM now() - last_used_at)::float8 END AS age
+FROM found
 """
 # How stale last_used_at may get: a hundredth of the TTL, at most 30 s. A session can thus
 # expire that much before a full TTL after its very last use.
@@ -46,30 +46,22 @@ _TOUCH_MAX = 30.0
 _END_SQL = "DELETE FROM api_session WHERE token_hash = $1"
 
 
-def _digest(session_id: str) -> bytes:
+def session_digest(session_id: str) -> bytes:
     return hashlib.sha256(session_id.encode()).digest()
+
+
+def touch_after(ttl: float) -> float:
+    """Seconds after which a session's last use is written again."""
+    return min(ttl * _TOUCH_SHARE, _TOUCH_MAX)
 
 
 async def open_session(connection: asyncpg.Connection, user_id: int, ttl: float) -> str:
     await connection.execute(_SWEEP_SQL, ttl)
     session_id = secrets.token_hex(32)
-    await connection.execute(_OPEN_SQL, _digest(session_id), user_id)
+    await connection.execute(_OPEN_SQL, session_digest(session_id), user_id)
     return session_id
-
-
-async def resolve_session(
-    connection: asyncpg.Connection, session_id: object, ttl: float
-) -> Principal | None:
-    """The session's user, or None when the id is malformed, unknown or expired."""
-    if not isinstance(session_id, str) or not _SESSION_ID.fullmatch(session_id):
-        return None
-    touch_after = min(ttl * _TOUCH_SHARE, _TOUCH_MAX)
-    row = await connection.fetchrow(RESOLVE_SQL, _digest(session_id), ttl, touch_after)
-    if row is None:
-        return None
-    return principal_of(row["user_id"], row["username"], tuple(row["resources"]))
 
 
 async def end_session(connection: asyncpg.Connection, session_id: object) -> None:
     if isinstance(session_id, str):
-        await connection.execute(_END_SQL, _digest(session_id))
+        await connection.execute(_END_SQL, session_digest(session_id))

@@ -87,10 +87,7 @@ async def principal_for(ctx: RequestContext, session_id: Any) -> Principal:
         credentials = basic_credentials(ctx.authorization)
         if credentials is not None:
             return await _authenticate(ctx, *credentials)
-    connection = await ctx.connection()
-    principal = await sessions.resolve_session(
-        connection, session_id, ctx.services.settings.session_ttl
-    )
+    principal = await ctx.services.sessions.resolve(ctx.connection, session_id)
     if principal is None:
         raise SESSION_EXPIRED()
     return principal
@@ -98,3 +95,4 @@ async def principal_for(ctx: RequestContext, session_id: Any) -> Principal:
 
 async def end_session(ctx: RequestContext, session_id: Any) -> None:
     await sessions.end_session(await ctx.connection(), session_id)
+    ctx.services.sessions.forget(session_id)

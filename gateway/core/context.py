@@ -13,6 +13,8 @@ from typing import Any
 import asyncpg
 
 from gateway.auth.passwords import SecretHasher
+from gateway.auth.session_cache import SessionCache
+from gateway.auth.sessions import touch_after
 from gateway.core.deadlines import Deadlines, Watch
 from gateway.core.faults import INTERNAL, QUERY_TIMEOUT, FaultError, MalformedParams
 from gateway.core.idempotency import KeyedRequest, Replay, Sweeper
@@ -35,7 +37,8 @@ _UNAVAILABLE = (
 @dataclass(slots=True)
 class Services:
     """What lives as long as the application: settings, the pool, the secret hasher, the
-    calls' deadlines, and the slots that bound heavy statements and streamed lists."""
+    calls' deadlines, the slots that bound heavy statements and streamed lists, the session
+    cache and the sweeper of idempotency keys."""
 
     settings: Settings
     pool: asyncpg.Pool
@@ -44,6 +47,7 @@ class Services:
     heavy_slots: asyncio.Semaphore
     stream_slots: asyncio.Semaphore
     sweeper: Sweeper
+    sessions: SessionCache
 
     @classmethod
     def open(cls, settings: Settings, pool: asyncpg.Pool) -> "Services":
@@ -55,6 +59,11 @@ class Services:
             asyncio.Semaphore(settings.heavy_slots),
             asyncio.Semaphore(settings.stream_slots),
             Sweeper(),
+            SessionCache(
+                settings.session_ttl,
+                touch_after(settings.session_ttl),
+                enabled=settings.session_cache,
+            ),
         )
 
 
