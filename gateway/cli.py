@@ -65,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level)
     settings = settings.model_copy(update={"database_url": database_url(settings)})
     if args.command == "serve":
+        _stop_cleanly_until_serving()
         asyncio.run(_with_connection(settings, _prepare))
         return _serve(settings)
     if args.command == "db":
@@ -168,31 +169,59 @@ def _run_worker(settings: Settings, reuse_port: bool) -> None:
     )
 
 
+class _StopRequested(SystemExit):
+    """A stop signal that came before the server took over signal handling."""
+
+
+def _stop_before_serving(signum: int, _: Any) -> None:
+    raise _StopRequested(0)
+
+
+def _stop_cleanly_until_serving() -> None:
+    """Until the server installs its own handlers, a stop (SIGTERM or Ctrl-C) ends this process
+    cleanly, exit handlers included, instead of killing it mid-start."""
+    signal.signal(signal.SIGINT, _stop_before_serving)
+    signal.signal(signal.SIGTERM, _stop_before_serving)
+
+
+def _worker_process(settings: Settings) -> int:
+    """Runs one forked worker; its exit status. The parent's exit handlers are skipped by the
+    caller (they would stop the embedded database)."""
+    try:
+        _run_worker(settings, reuse_port=True)
+    except _StopRequested:
+        return 0
+    except BaseException:
+        return 1
+    return 0
+
+
 def _serve(settings: Settings) -> int:
     if settings.workers == 1:
         _run_worker(settings, reuse_port=False)
         return 0
     # N processes on one port (SO_REUSEPORT): the kernel spreads connections between them.
     children: list[int] = []
-    for _ in range(settings.workers):
-        pid = os.fork()
-        if pid == 0:
-            code = 0
-            try:
-                _run_worker(settings, reuse_port=True)
-            except BaseException:
-                code = 1
-            # Skip the parent's exit handlers (they would stop the embedded database).
-            os._exit(code)
-        children.append(pid)
 
     def forward(signum: int, _: Any) -> None:
         for child in children:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(child, signum)
 
+    # Set before the first fork, so that a stop asked for while the workers start is not lost.
     signal.signal(signal.SIGINT, forward)
     signal.signal(signal.SIGTERM, forward)
+    stops = {signal.SIGINT, signal.SIGTERM}
+    for _ in range(settings.workers):
+        # Held back across the fork, so that each stop reaches every child already forked.
+        signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+        pid = os.fork()
+        if pid == 0:
+            _stop_cleanly_until_serving()
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
+            os._exit(_worker_process(settings))
+        children.append(pid)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
     status = 0
     for child in children:
         _, code = os.waitpid(child, 0)

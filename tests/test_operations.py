@@ -185,6 +185,22 @@ def test_workers_share_one_port_and_stop_together(fresh_database: Fresh) -> None
     assert server.returncode == 0
 
 
+def test_a_stop_while_the_workers_start_ends_them_cleanly(fresh_database: Fresh) -> None:
+    server = start_gateway(fresh_database(), free_port(), "--workers", "2")
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            # The key line is printed just before the workers are forked.
+            line = server.stdout.readline() if server.stdout else ""
+            if "shown only this once" in line or not line:
+                break
+        server.terminate()
+        server.communicate(timeout=30)
+    finally:
+        server.kill()
+    assert server.returncode == 0
+
+
 def test_shutdown_finishes_requests_in_flight(fresh_database: Fresh) -> None:
     url = fresh_database()
     port = free_port()
