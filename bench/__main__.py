@@ -6,6 +6,10 @@ table and written to ``bench/results/`` as JSON. See docs/performance.md.
 
 Knobs: BENCH_ROUNDS (3), BENCH_SECONDS (5), BENCH_CUSTOMERS (1000000), BENCH_DATA_DIR
 (var/bench: where its embedded PostgreSQL keeps the data between runs).
+
+The statements column counts, on the wire between each server and PostgreSQL, what one call
+sends (gateway / baseline); CPU per call is read from /proc for each server process and for
+PostgreSQL's processes.
 """
 
 import asyncio
@@ -24,12 +28,14 @@ from typing import Any
 
 from bench.dataset import BENCH_KEY, BENCH_USER, BENCH_WRITER, prepare
 from bench.tools import Load, ensure_wrk, free_port, peak_rss_mb, post, server, wrk
+from bench.wire import counting_proxy, cpu_seconds, postgres_pids
 
 ROOT = Path(__file__).resolve().parent.parent
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "1000000"))
 SMALL = 10_000
+MIDDLE = 100_000
 DATA_DIR = Path(os.environ.get("BENCH_DATA_DIR", ROOT / "var" / "bench"))
 EXTRA_ENV = dict(e.split("=", 1) for e in os.environ.get("BENCH_GATEWAY_ENV", "").split() if e)
 
@@ -44,6 +50,8 @@ class Result:
     target: str
     met: bool
     note: str = ""
+    # Statements each call sends PostgreSQL, counted on the wire: gateway / baseline.
+    statements: str = ""
 
 
 @dataclass
@@ -107,22 +115,59 @@ def median(loads: list[Load], field: str) -> float:
     return float(statistics.median(getattr(load, field) for load in loads))
 
 
+def statements_per_call(
+    start: Callable[[str], Any], database_url: str, script: str, env: dict[str, str]
+) -> float:
+    """Statements per call of a server (started on a URL) under ``script``, counted between it
+    and PostgreSQL after a warm-up."""
+    with counting_proxy(database_url) as (url, statements), start(url) as side:
+        wrk(side.url, script, connections=4, seconds=1, env=env)
+        statements.reset()
+        load = wrk(side.url, script, connections=4, seconds=2, env=env)
+        return statements.count / load.requests
+
+
+def _cpu_per_call(run: Callable[[], Load], pids: list[int]) -> tuple[Load, float]:
+    """A run, and the CPU microseconds its processes spent per request."""
+    before = cpu_seconds(pids)
+    load = run()
+    return load, (cpu_seconds(pids) - before) / load.requests * 1e6
+
+
 def throughput_case(
-    case: str, script: str, gw: Endpoint, base: Endpoint, env: dict[str, str], floor: float
+    case: str,
+    script: str,
+    gw: Endpoint,
+    base: Endpoint,
+    env: dict[str, str],
+    floor: float,
+    database_url: str,
 ) -> Result:
-    runs = interleaved(
-        {
-            side.url: (
-                lambda side=side: wrk(side.url, script, connections=32, seconds=SECONDS, env=env)
-            )
-            for side in (gw, base)
-        }
-    )
+    postgres = postgres_pids(DATA_DIR / "postgres")
+    cpu: dict[str, list[tuple[float, float]]] = {gw.url: [], base.url: []}
+
+    def measured(side: Endpoint) -> Load:
+        own_before, pg_before = cpu_seconds([side.pid]), cpu_seconds(postgres)
+        load = wrk(side.url, script, connections=32, seconds=SECONDS, env=env)
+        own, pg = cpu_seconds([side.pid]) - own_before, cpu_seconds(postgres) - pg_before
+        cpu[side.url].append((own / load.requests * 1e6, pg / load.requests * 1e6))
+        return load
+
+    runs = interleaved({side.url: (lambda side=side: measured(side)) for side in (gw, base)})
     ours, theirs = (
         median(runs[gw.url], "requests_per_second"),
         median(runs[base.url], "requests_per_second"),
     )
     ratio = ours / theirs
+    statements = [
+        statements_per_call(start, database_url, script, env) for start in (gateway, baseline)
+    ]
+
+    def cpu_of(side: Endpoint) -> str:
+        own = statistics.median(c[0] for c in cpu[side.url])
+        pg = statistics.median(c[1] for c in cpu[side.url])
+        return f"{own:.0f} µs + PostgreSQL {pg:.0f} µs"
+
     return Result(
         case,
         "requests/s",
@@ -132,7 +177,9 @@ def throughput_case(
         f">= {floor} x baseline",
         ratio >= floor,
         f"p99 {median(runs[gw.url], 'p99_ms'):.1f} ms "
-        f"(baseline {median(runs[base.url], 'p99_ms'):.1f} ms)",
+        f"(baseline {median(runs[base.url], 'p99_ms'):.1f} ms); CPU per call: gateway "
+        f"{cpu_of(gw)}, baseline {cpu_of(base)}",
+        f"{statements[0]:.2f} / {statements[1]:.2f}",
     )
 
 
@@ -222,15 +269,17 @@ def multicall_case(gw: Endpoint, session_id: str) -> Result:
     )
 
 
-def keyset_case(big: Endpoint, small: Endpoint, big_sid: str, small_sid: str) -> Result:
-    def run(side: Endpoint, sid: str, rows: int) -> Load:
+def keyset_case(sides: dict[int, tuple[Endpoint, str]]) -> Result:
+    """The keyset list's p50 at each size; the ratio of the largest to the smallest."""
+
+    def run(rows: int) -> Load:
+        side, sid = sides[rows]
         env = {"SID": sid, "MAX_ID": str(rows)}
         return wrk(side.url, "list_keyset.lua", connections=1, seconds=SECONDS, env=env)
 
-    runs = interleaved(
-        {"big": lambda: run(big, big_sid, CUSTOMERS), "small": lambda: run(small, small_sid, SMALL)}
-    )
-    at_big, at_small = median(runs["big"], "p50_ms"), median(runs["small"], "p50_ms")
+    runs = interleaved({str(rows): (lambda rows=rows: run(rows)) for rows in sides})
+    p50 = {rows: median(runs[str(rows)], "p50_ms") for rows in sides}
+    at_big, at_small = p50[CUSTOMERS], p50[SMALL]
     ratio = at_big / at_small
     return Result(
         f"customer.list keyset, group + like, limit 100 ({CUSTOMERS:,} vs {SMALL:,})",
@@ -240,7 +289,32 @@ def keyset_case(big: Endpoint, small: Endpoint, big_sid: str, small_sid: str) ->
         round(ratio, 2),
         "p50 <= 15 ms; ratio <= 2",
         at_big <= 15 and ratio <= 2,
-        "baseline column: the same query at 10k customers",
+        "baseline column: the same query at 10k customers; "
+        + ", ".join(f"{rows:,}: {p50[rows]:.2f} ms" for rows in sorted(p50)),
+    )
+
+
+def info_scale_case(sides: dict[int, tuple[Endpoint, str]]) -> Result:
+    """customer.info's throughput at each size: flat, or the table's size shows."""
+
+    def run(rows: int) -> Load:
+        side, sid = sides[rows]
+        env = {"SID": sid, "MAX_ID": str(rows)}
+        return wrk(side.url, "info.lua", connections=32, seconds=SECONDS, env=env)
+
+    runs = interleaved({str(rows): (lambda rows=rows: run(rows)) for rows in sides})
+    rate = {rows: median(runs[str(rows)], "requests_per_second") for rows in sides}
+    ratio = rate[CUSTOMERS] / rate[SMALL]
+    return Result(
+        f"call customer.info, random ids ({CUSTOMERS:,} vs {SMALL:,})",
+        "requests/s",
+        round(rate[CUSTOMERS]),
+        round(rate[SMALL]),
+        round(ratio, 2),
+        "flat: ratio >= 0.8",
+        ratio >= 0.8,
+        "baseline column: the same calls at 10k customers; "
+        + ", ".join(f"{rows:,}: {rate[rows]:.0f}/s" for rows in sorted(rate)),
     )
 
 
@@ -307,7 +381,7 @@ def workers_case(database_url: str) -> Result:
 
 
 def print_table(results: list[Result]) -> None:
-    header = ("case", "measure", "gateway", "baseline", "ratio", "target", "met")
+    header = ("case", "measure", "gateway", "baseline", "ratio", "target", "met", "statements")
     rows = [header] + [
         (
             r.case,
@@ -317,6 +391,7 @@ def print_table(results: list[Result]) -> None:
             "-" if r.ratio is None else f"{r.ratio:g}",
             r.target,
             "yes" if r.met else "NO",
+            r.statements or "-",
         )
         for r in results
     ]
@@ -332,9 +407,11 @@ def print_table(results: list[Result]) -> None:
 
 def main() -> None:
     ensure_wrk()
-    urls = asyncio.run(prepare(DATA_DIR, {"bench_big": CUSTOMERS, "bench_small": SMALL}))
+    sizes = {"bench_big": CUSTOMERS, "bench_middle": MIDDLE, "bench_small": SMALL}
+    urls = asyncio.run(prepare(DATA_DIR, sizes))
+    big = urls["bench_big"]
     results: list[Result] = []
-    with gateway(urls["bench_big"]) as gw, baseline(urls["bench_big"]) as base:
+    with gateway(big) as gw, baseline(big) as base:
         session_id = login(gw)
         info_env = {"SID": session_id, "MAX_ID": str(CUSTOMERS)}
         results.append(
@@ -344,7 +421,8 @@ def main() -> None:
                 gw,
                 base,
                 info_env,
-                0.75,
+                1.0,
+                big,
             )
         )
         results.append(
@@ -355,6 +433,7 @@ def main() -> None:
                 base,
                 info_env,
                 0.6,
+                big,
             )
         )
         create_env = {"SID": login(gw, BENCH_WRITER), "RUN": secrets.token_hex(4)}
@@ -366,12 +445,19 @@ def main() -> None:
                 base,
                 create_env,
                 0.5,
+                big,
             )
         )
         results.append(soap_case(gw, info_env))
         results.append(multicall_case(gw, session_id))
-        with gateway(urls["bench_small"]) as small:
-            results.append(keyset_case(gw, small, session_id, login(small)))
+        with gateway(urls["bench_middle"]) as middle, gateway(urls["bench_small"]) as small:
+            sides = {
+                CUSTOMERS: (gw, session_id),
+                MIDDLE: (middle, login(middle)),
+                SMALL: (small, login(small)),
+            }
+            results.append(keyset_case(sides))
+            results.append(info_scale_case(sides))
     # The create case added customers: back to the table as made before streaming it all.
     asyncio.run(prepare(DATA_DIR, {"bench_big": CUSTOMERS}))
     results.append(stream_case(urls["bench_big"]))

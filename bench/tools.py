@@ -74,6 +74,7 @@ def server(command: list[str], env: dict[str, str], port: int) -> Iterator[subpr
 
 @dataclass(frozen=True)
 class Load:
+    requests: int
     requests_per_second: float
     p50_ms: float
     p99_ms: float
@@ -107,13 +108,14 @@ def wrk(url: str, script: str, *, connections: int, seconds: int, env: dict[str,
         check=True,
     ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    done = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     p50 = _milliseconds(re.search(r"\s50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
     p99 = _milliseconds(re.search(r"\s99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
     errors = 0
     for pattern in (r"Non-2xx or 3xx responses: (\d+)", r"Socket errors: .*?(\d+)"):
         found = re.search(pattern, output)
         errors += int(found.group(1)) if found else 0
-    return Load(rate, p50, p99, errors)
+    return Load(done, rate, p50, p99, errors)
 
 
 def peak_rss_mb(pid: int) -> float:

@@ -17,6 +17,7 @@ CASES = (
     "SOAP v2 customerCustomerInfo",
     "multiCall of 50 customer.info",
     "customer.list keyset",
+    "call customer.info, random ids (3,000 vs 10,000)",
     "customer.list, no options",
     "--workers 2 vs 1",
 )
@@ -43,4 +44,9 @@ def test_make_bench_runs_every_case(tmp_path: Path) -> None:
     table = done.stdout[done.stdout.index("case ") :]
     for case in CASES:
         assert case in table, case
+    # Statements per call, counted on the wire: the session check is in memory.
+    info_row = next(
+        line for line in table.splitlines() if line.startswith("call customer.info, 32")
+    )
+    assert info_row.rstrip().endswith("1.00 / 2.00"), info_row
     assert "written to bench/results/" in table
