@@ -25,7 +25,7 @@ from gateway.settings import Settings
 
 __all__ = ["LISTENER_NAME", "create_app"]
 
-# The session cache's listening connection, as pg_stat_activity names it.
+# The notice listener's connection (gateway.notices), as pg_stat_activity names it.
 LISTENER_NAME = "customer-gateway listener"
 
 
@@ -86,13 +86,13 @@ def _lifetime(
             services = app[SERVICES] = Services.open(settings, pool)
             listen_url = settings.direct_database_url or url
             if listen_url:
-                services.sessions.start(
+                services.listener.start(
                     lambda: connect_directly(settings, listen_url, LISTENER_NAME)
                 )
             yield
         finally:
             if services is not None:
-                await services.sessions.stop()
+                await services.listener.stop()
             app[ACCESS_LOG].flush()
             if given_pool is None:
                 await pool.close()

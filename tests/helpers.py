@@ -1,5 +1,6 @@
 """Test helpers: JSON-RPC requests over the test client's real HTTP connection."""
 
+import asyncio
 import io
 import itertools
 from typing import Any
@@ -9,6 +10,7 @@ import orjson
 from aiohttp.test_utils import TestClient
 
 from gateway.auth import users
+from gateway.http.exchange import SERVICES
 
 ENDPOINT = "/api/jsonrpc"
 
@@ -73,6 +75,17 @@ class Api:
     async def execute(self, sql: str, *args: Any) -> None:
         async with self.pool.acquire() as connection:
             await connection.execute(sql, *args)
+
+    async def expire_sessions(self) -> None:
+        """Every session gone on the server, and so, once the notice has come, from the
+        gateway's memory too (a deadline of 1 s, not a benchmark)."""
+        await self.execute("DELETE FROM api_session")
+        cache = self.client.app[SERVICES].sessions
+        for _ in range(100):
+            if not cache._entries:
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError("the gateway never heard that the sessions ended")
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
         async with self.pool.acquire() as connection:

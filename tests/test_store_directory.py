@@ -1,6 +1,11 @@
 """Store views, countries and regions, and magento.info: what a frontend's pickers and an
 integration's connection check need, under Magento's names and their aliases."""
 
+import asyncio
+
+from gateway.app import LISTENER_NAME
+from gateway.http.exchange import SERVICES
+from gateway.resources.kit.stores import StoreCache
 from tests.helpers import Api, fault_name
 
 
@@ -74,3 +79,77 @@ async def test_each_needs_its_acl_path(api: Api) -> None:
     assert fault_name(error) == "access_denied"
     listing = await api.result("resources", [picker])
     assert [r["name"] for r in listing] == ["directory_country", "directory_region"]
+
+
+async def stores_listening(api: Api) -> StoreCache:
+    cache = api.client.app[SERVICES].stores
+    for _ in range(500):
+        if cache.listening:
+            return cache
+        await asyncio.sleep(0.01)
+    raise AssertionError("the store views are never kept in memory")
+
+
+async def listed_within(api: Api, sid: str, code: str, present: bool, seconds: float) -> None:
+    """Until store.list does (or does not) show ``code``; no longer than ``seconds`` (a
+    deadline, not a benchmark)."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while (code in [s["code"] for s in await api.call(sid, "store.list")]) is not present:
+        assert asyncio.get_running_loop().time() < deadline, f"{code} present: {not present}"
+        await asyncio.sleep(0.005)
+
+
+async def test_a_store_view_added_or_removed_with_sql_is_seen_within_100_ms(
+    api: Api, sid: str
+) -> None:
+    await stores_listening(api)
+    await api.call(sid, "store.list")  # read, and so kept in memory
+    await api.execute(
+        "INSERT INTO core_store (store_id, code, website_id, group_id, name, sort_order)"
+        " VALUES (7, 'french', 1, 1, 'French', 5)"
+    )
+    try:
+        await listed_within(api, sid, "french", True, 0.1)
+        assert (await api.call(sid, "store.info", "french"))["sort_order"] == 5
+        customer = {"email": "a@example.com", "firstname": "A", "lastname": "B"}
+        created = await api.call(sid, "customer.create", [customer, "french"])
+        assert (await api.call(sid, "customer.info", created))["store_id"] == 7
+    finally:
+        await api.execute("DELETE FROM customer")
+        await api.execute("DELETE FROM core_store WHERE store_id = 7")
+    await listed_within(api, sid, "french", False, 0.1)
+    assert fault_name(await api.fault(sid, "store.info", "french")) == "store_not_exists"
+
+
+async def test_store_views_are_answered_from_memory_while_listening(api: Api, sid: str) -> None:
+    await stores_listening(api)
+    stores = await api.call(sid, "store.list")
+    # No notice announces a rename, and no statement could read the table under its name now.
+    await api.execute("ALTER TABLE core_store RENAME TO core_store_away")
+    try:
+        assert await api.call(sid, "store.list") == stores
+        assert await api.call(sid, "store.info", "default") == stores[1]
+    finally:
+        await api.execute("ALTER TABLE core_store_away RENAME TO core_store")
+
+
+async def test_while_not_listening_store_views_are_read_afresh(api: Api, sid: str) -> None:
+    await stores_listening(api)
+    await api.call(sid, "store.list")
+    await api.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+        LISTENER_NAME,
+    )
+    cache = api.client.app[SERVICES].stores
+    for _ in range(500):
+        if not cache.listening:
+            break
+        await asyncio.sleep(0.01)
+    await api.execute("UPDATE core_store SET name = 'Renamed' WHERE store_id = 1")
+    try:
+        # Its notice can reach no one: the very next call reads the table.
+        assert (await api.call(sid, "store.info", 1))["name"] == "Renamed"
+    finally:
+        await api.execute("UPDATE core_store SET name = 'Default Store View' WHERE store_id = 1")
+    await stores_listening(api)
+    assert (await api.call(sid, "store.info", 1))["name"] == "Default Store View"

@@ -18,6 +18,8 @@ from gateway.auth.sessions import touch_after
 from gateway.core.deadlines import Deadlines, Watch
 from gateway.core.faults import INTERNAL, QUERY_TIMEOUT, FaultError, MalformedParams
 from gateway.core.idempotency import KeyedRequest, Replay, Sweeper
+from gateway.notices import Listener
+from gateway.resources.kit.stores import StoreCache
 from gateway.settings import Settings
 
 __all__ = ["Operation", "RequestContext", "Services"]
@@ -37,8 +39,9 @@ _UNAVAILABLE = (
 @dataclass(slots=True)
 class Services:
     """What lives as long as the application: settings, the pool, the secret hasher, the
-    calls' deadlines, the slots that bound heavy statements and streamed lists, the session
-    cache and the sweeper of idempotency keys."""
+    calls' deadlines, the slots that bound heavy statements and streamed lists, the sweeper of
+    idempotency keys, and what is kept in memory (checked sessions, store views) with the
+    listener that keeps it exact."""
 
     settings: Settings
     pool: asyncpg.Pool
@@ -48,9 +51,15 @@ class Services:
     stream_slots: asyncio.Semaphore
     sweeper: Sweeper
     sessions: SessionCache
+    stores: StoreCache
+    listener: Listener
 
     @classmethod
     def open(cls, settings: Settings, pool: asyncpg.Pool) -> "Services":
+        sessions = SessionCache(
+            settings.session_ttl, touch_after(settings.session_ttl), enabled=settings.session_cache
+        )
+        stores = StoreCache()
         return cls(
             settings,
             pool,
@@ -59,11 +68,9 @@ class Services:
             asyncio.Semaphore(settings.heavy_slots),
             asyncio.Semaphore(settings.stream_slots),
             Sweeper(),
-            SessionCache(
-                settings.session_ttl,
-                touch_after(settings.session_ttl),
-                enabled=settings.session_cache,
-            ),
+            sessions,
+            stores,
+            Listener((sessions, stores)),
         )
 
 

@@ -72,6 +72,7 @@ async def call(
             ctx.may_stream if may_stream is None else may_stream,
             ctx.services.settings.max_listed_rows,
             functools.partial(ctx.heavy_connection, ctx.services.settings.regexp_timeout),
+            ctx.services.stores,
         )
         if not method.writes and not connection.is_in_transaction():
             result = await method.handler(call_context, **bound)

@@ -24,7 +24,7 @@ from gateway.resources.kit import (
     id_param,
 )
 from gateway.resources.kit.sql import assignments, json_object_sql, placeholders, utc_text_sql
-from gateway.resources.kit.stores import Store, find_store, first_store_of, website_exists
+from gateway.resources.kit.stores import Store
 
 __all__ = ["COLUMNS", "CUSTOMER", "ENTITY_SQL"]
 
@@ -146,7 +146,7 @@ def _entity(ctx: CallContext) -> str:
 
 
 async def _store(ctx: CallContext, ref: Any) -> Store:
-    store = await find_store(ctx.connection, ref)
+    store = (await ctx.stores()).find(ref)
     if store is None:
         raise STORE_NOT_EXISTS()
     return store
@@ -282,9 +282,10 @@ async def create(ctx: CallContext, customer_data: Any, store: Any = None) -> int
     )
     if website_id is None:
         raise _data_invalid("website_id", "is required unless a store is given")
-    if not await website_exists(ctx.connection, website_id):
+    views = await ctx.stores()
+    if not views.website_exists(website_id):
         raise WEBSITE_NOT_EXISTS()
-    chosen = chosen or await first_store_of(ctx.connection, website_id)
+    chosen = chosen or views.first_of(website_id)
     if chosen is None:
         raise STORE_NOT_EXISTS()
     # The admin store holds customers of every website, as in Magento.

@@ -1,26 +1,16 @@
-"""Resource ``core_store`` (alias ``store``): the store views, read-only.
+"""Resource ``core_store`` (alias ``store``): the store views, read-only, answered from the
+process's copy (gateway.resources.kit.stores)."""
 
-Stores are read from the database at each call (one statement over a table of a few rows):
-an operator may add one, and every process then sees it at once.
-"""
-
+import dataclasses
 from typing import Any
 
 from gateway.resources.kit import ID_OR_CODE, CallContext, Param, Resource
-from gateway.resources.kit.stores import find_store
 
 __all__ = ["CORE_STORE"]
 
 CORE_STORE = Resource("core_store", "Store API", "The store views.", aliases=("store",))
 STORE_NOT_EXISTS = CORE_STORE.fault(100, "store_not_exists", "Requested store view not found.")
 
-_ENTITY = """json_build_object(
-    'store_id', store_id, 'code', code, 'website_id', website_id, 'group_id', group_id,
-    'name', name, 'sort_order', sort_order, 'is_active', is_active)"""
-_LIST_SQL = f"""
-SELECT coalesce(json_agg({_ENTITY} ORDER BY sort_order, store_id), '[]')::text FROM core_store
-"""
-_INFO_SQL = f"SELECT {_ENTITY}::text FROM core_store WHERE store_id = $1"
 _ENTITY_SCHEMA = {
     "type": "object",
     "properties": {
@@ -43,7 +33,7 @@ _ENTITY_SCHEMA = {
     result={"type": "array", "items": _ENTITY_SCHEMA},
 )
 async def list_stores(ctx: CallContext) -> Any:
-    return ctx.json(await ctx.connection.fetchval(_LIST_SQL))
+    return [dataclasses.asdict(store) for store in (await ctx.stores()).stores]
 
 
 def _is_store_ref(value: Any) -> bool:
@@ -68,7 +58,7 @@ def _is_store_ref(value: Any) -> bool:
     result=_ENTITY_SCHEMA,
 )
 async def info(ctx: CallContext, store_id: Any) -> Any:
-    store = await find_store(ctx.connection, store_id)
+    store = (await ctx.stores()).find(store_id)
     if store is None:
         raise STORE_NOT_EXISTS()
-    return ctx.json(await ctx.connection.fetchval(_INFO_SQL, store.store_id))
+    return dataclasses.asdict(store)

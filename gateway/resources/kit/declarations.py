@@ -25,6 +25,7 @@ from gateway.auth.passwords import SecretHasher
 from gateway.auth.users import Principal
 from gateway.core.faults import Fault
 from gateway.core.naming import snake_case
+from gateway.resources.kit.stores import StoreCache, StoreViews
 
 __all__ = ["CallContext", "Handler", "Param", "Resource", "ResourceMethod"]
 
@@ -49,6 +50,7 @@ class CallContext:
     may_stream: bool
     max_rows: int
     heavy: Callable[[], AbstractAsyncContextManager[asyncpg.Connection]]
+    store_cache: StoreCache
     # Bytes of pre-built JSON in the result, for the request's answer budget.
     answered: int = 0
 
@@ -60,6 +62,10 @@ class CallContext:
     def json_list(self, texts: list[str]) -> orjson.Fragment:
         """A JSON array of entities that PostgreSQL built."""
         return self.json("[" + ",".join(texts) + "]")
+
+    async def stores(self) -> StoreViews:
+        """The websites and store views (from memory, while it is exact)."""
+        return await self.store_cache.read(self.connection)
 
     def may(self, acl_path: str) -> bool:
         return allows(self.principal.resources, acl_path)

@@ -1,4 +1,12 @@
-"""Websites and stores: how a ``store`` argument (an id or a code) is resolved."""
+"""Websites and store views, answered from memory: how a ``store`` argument (an id or a code)
+is resolved, and what the store resource lists.
+
+The few rows of ``core_store`` and ``core_website`` are read in one statement when first
+needed and kept while the process hears PostgreSQL's notices (gateway.notices): a trigger
+(schema/010) notifies ``gateway_stores`` at any change of either table, and every process
+drops its copy, to read it again at the next need. While not listening, every call reads them
+afresh, so a store view an operator adds with SQL is seen everywhere within the notice's trip.
+"""
 
 import re
 from dataclasses import dataclass
@@ -8,47 +16,86 @@ import asyncpg
 
 from gateway.resources.kit.fields import has_unsafe_characters
 
-__all__ = ["Store", "find_store", "first_store_of", "website_exists"]
+__all__ = ["CHANNEL", "Store", "StoreCache", "StoreViews"]
+
+CHANNEL = "gateway_stores"
+_SMALLINT_MAX = 32767
+_READ_SQL = """
+SELECT ARRAY(SELECT ROW(store_id, code, website_id, group_id, name, sort_order, is_active)
+             FROM core_store ORDER BY sort_order, store_id) AS stores,
+       ARRAY(SELECT website_id FROM core_website) AS websites
+"""
 
 
 @dataclass(frozen=True, slots=True)
 class Store:
+    """A store view, with the fields Magento's ``store.info`` answers, in its order."""
+
     store_id: int
+    code: str
     website_id: int
+    group_id: int
     name: str
+    sort_order: int
+    is_active: bool
 
 
-_BY_ID_SQL = "SELECT store_id, website_id, name FROM core_store WHERE store_id = $1"
-_BY_CODE_SQL = "SELECT store_id, website_id, name FROM core_store WHERE code = $1"
-_FIRST_OF_WEBSITE_SQL = """
-SELECT store_id, website_id, name FROM core_store WHERE website_id = $1
-ORDER BY store_id = 0, store_id LIMIT 1
-"""
-_WEBSITE_SQL = "SELECT EXISTS (SELECT 1 FROM core_website WHERE website_id = $1)"
-_SMALLINT_MAX = 32767
+@dataclass(frozen=True, slots=True)
+class StoreViews:
+    """The store views in list order (``sort_order``, then id) and the websites' ids."""
 
+    stores: tuple[Store, ...]
+    websites: frozenset[int]
 
-async def find_store(connection: asyncpg.Connection, ref: Any) -> Store | None:
-    """The store named by an id (number or numeric string) or a code; None if there is none."""
-    if isinstance(ref, bool) or not isinstance(ref, int | str):
-        return None
-    if isinstance(ref, str) and (len(ref) > 32 or has_unsafe_characters(ref)):
-        return None  # no store code is like that (codes are varchar(32))
-    if isinstance(ref, int) or re.fullmatch(r"\s*[0-9]{1,6}\s*", ref):
-        number = int(ref)
-        if not 0 <= number <= _SMALLINT_MAX:
+    def find(self, ref: Any) -> Store | None:
+        """The store named by an id (number or numeric string) or a code; None if none is."""
+        if isinstance(ref, bool) or not isinstance(ref, int | str):
             return None
-        row = await connection.fetchrow(_BY_ID_SQL, number)
-    else:
-        row = await connection.fetchrow(_BY_CODE_SQL, ref)
-    return Store(**row) if row else None
+        if isinstance(ref, str) and (len(ref) > 32 or has_unsafe_characters(ref)):
+            return None  # no store code is like that (codes are varchar(32))
+        if isinstance(ref, int) or re.fullmatch(r"\s*[0-9]{1,6}\s*", ref):
+            number = int(ref)
+            if not 0 <= number <= _SMALLINT_MAX:
+                return None
+            return next((s for s in self.stores if s.store_id == number), None)
+        return next((s for s in self.stores if s.code == ref), None)
+
+    def first_of(self, website_id: int) -> Store | None:
+        """The website's own first store (the admin store only for the admin website)."""
+        own = [s for s in self.stores if s.website_id == website_id]
+        return min(own, key=lambda s: (s.store_id == 0, s.store_id), default=None)
+
+    def website_exists(self, website_id: int) -> bool:
+        return website_id in self.websites
 
 
-async def first_store_of(connection: asyncpg.Connection, website_id: int) -> Store | None:
-    """The website's own first store (the admin store only for the admin website)."""
-    row = await connection.fetchrow(_FIRST_OF_WEBSITE_SQL, website_id)
-    return Store(**row) if row else None
+class StoreCache:
+    """``read`` the store views: from memory while they are kept exact, else from PostgreSQL.
+    A subscriber of the process's notice listener (gateway.notices)."""
 
+    channel = CHANNEL
 
-async def website_exists(connection: asyncpg.Connection, website_id: int) -> bool:
-    return bool(await connection.fetchval(_WEBSITE_SQL, website_id))
+    def __init__(self) -> None:
+        self._views: StoreViews | None = None
+        self.listening = False
+        self._generation = 0  # moves at every notice: a read that saw it move is not kept
+
+    async def read(self, connection: asyncpg.Connection) -> StoreViews:
+        if self._views is not None:
+            return self._views
+        generation = self._generation
+        row = await connection.fetchrow(_READ_SQL)
+        views = StoreViews(
+            tuple(Store(*store) for store in row["stores"]), frozenset(row["websites"])
+        )
+        if self.listening and generation == self._generation:
+            self._views = views
+        return views
+
+    def heard(self, payload: str) -> None:
+        self._generation += 1
+        self._views = None
+
+    def set_listening(self, state: bool) -> None:
+        self.listening = state
+        self.heard("")
