@@ -14,6 +14,7 @@ PostgreSQL's processes.
 
 import asyncio
 import datetime as dt
+import functools
 import http.client
 import json
 import os
@@ -65,11 +66,16 @@ class Endpoint:
 
 
 @contextmanager
-def gateway(database_url: str, workers: int = 1) -> Iterator[Endpoint]:
+def gateway(
+    database_url: str, workers: int = 1, direct_url: str | None = None
+) -> Iterator[Endpoint]:
+    """A gateway on ``database_url``; ``direct_url`` for its notice listener, when the first
+    is a relay that counts statements (the listener's pings are not calls' statements)."""
     port = free_port()
     command = ["-m", "gateway", "serve", "--port", str(port), "--workers", str(workers)]
     env = {
         "DATABASE_URL": database_url,
+        **({"GATEWAY_DIRECT_DATABASE_URL": direct_url} if direct_url else {}),
         "GATEWAY_POOL_MIN_SIZE": "10",
         **EXTRA_ENV,
         "GATEWAY_POOL_MAX_SIZE": "10",
@@ -159,9 +165,8 @@ def throughput_case(
         median(runs[base.url], "requests_per_second"),
     )
     ratio = ours / theirs
-    statements = [
-        statements_per_call(start, database_url, script, env) for start in (gateway, baseline)
-    ]
+    starts = (functools.partial(gateway, direct_url=database_url), baseline)
+    statements = [statements_per_call(start, database_url, script, env) for start in starts]
 
     def cpu_of(side: Endpoint) -> str:
         own = statistics.median(c[0] for c in cpu[side.url])
@@ -211,7 +216,45 @@ def soap_case(gw: Endpoint, env: dict[str, str]) -> Result:
     )
 
 
-def multicall_case(gw: Endpoint, session_id: str) -> Result:
+def multicall_case(gw: Endpoint, session_id: str, database_url: str) -> Result:
+    timings: dict[str, list[float]] = {"sequential": [], "multiCall": []}
+    _multicalls_and_calls(gw, session_id, 10 * ROUNDS, timings)
+    one, many = statistics.median(timings["multiCall"]), statistics.median(timings["sequential"])
+    ratio = many / one
+    # Statements on the wire, counted on a gateway of its own, after a warm-up.
+    counts: dict[str, float] = {}
+    with (
+        counting_proxy(database_url) as (url, statements),
+        gateway(url, direct_url=database_url) as counted,
+    ):
+        counted_session = login(counted)
+        _multicalls_and_calls(counted, counted_session, 1, {})
+        for kind in ("multiCall", "sequential"):
+            statements.reset()
+            _multicalls_and_calls(counted, counted_session, 4, {}, only=kind)
+            counts[kind] = statements.count / 4
+    return Result(
+        "multiCall of 50 customer.info",
+        "ms per 50",
+        round(one * 1000, 2),
+        round(many * 1000, 2),
+        round(ratio, 1),
+        ">= 5 x faster than 50 calls",
+        ratio >= 5,
+        "baseline column: 50 sequential calls on one connection",
+        f"{counts['multiCall']:.2f} / {counts['sequential']:.2f}",
+    )
+
+
+def _multicalls_and_calls(
+    gw: Endpoint,
+    session_id: str,
+    rounds: int,
+    timings: dict[str, list[float]],
+    only: str | None = None,
+) -> None:
+    """``rounds`` times, 50 customer.info one by one and then in one multiCall, timed into
+    ``timings`` (``only``: just one of the two)."""
     connection = http.client.HTTPConnection("127.0.0.1", gw.port)
     ids = list(range(1, 51))
 
@@ -250,23 +293,12 @@ def multicall_case(gw: Endpoint, session_id: str) -> Result:
         )
         return time.perf_counter() - started
 
-    timings: dict[str, list[float]] = {"sequential": [], "multiCall": []}
-    for _ in range(10 * ROUNDS):
-        timings["sequential"].append(sequential())
-        timings["multiCall"].append(batched())
+    runs = {"sequential": sequential, "multiCall": batched}
+    for _ in range(rounds):
+        for kind, run in runs.items():
+            if only in (None, kind):
+                timings.setdefault(kind, []).append(run())
     connection.close()
-    one, many = statistics.median(timings["multiCall"]), statistics.median(timings["sequential"])
-    ratio = many / one
-    return Result(
-        "multiCall of 50 customer.info",
-        "ms per 50",
-        round(one * 1000, 2),
-        round(many * 1000, 2),
-        round(ratio, 1),
-        ">= 5 x faster than 50 calls",
-        ratio >= 5,
-        "baseline column: 50 sequential calls on one connection",
-    )
 
 
 def keyset_case(sides: dict[int, tuple[Endpoint, str]]) -> Result:
@@ -449,7 +481,7 @@ def main() -> None:
             )
         )
         results.append(soap_case(gw, info_env))
-        results.append(multicall_case(gw, session_id))
+        results.append(multicall_case(gw, session_id, big))
         with gateway(urls["bench_middle"]) as middle, gateway(urls["bench_small"]) as small:
             sides = {
                 CUSTOMERS: (gw, session_id),

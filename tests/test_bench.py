@@ -49,4 +49,7 @@ def test_make_bench_runs_every_case(tmp_path: Path) -> None:
         line for line in table.splitlines() if line.startswith("call customer.info, 32")
     )
     assert info_row.rstrip().endswith("1.00 / 2.00"), info_row
+    # A multiCall of 50 customer.info reads them in one statement; one by one, 50.
+    multicall_row = next(line for line in table.splitlines() if line.startswith("multiCall"))
+    assert multicall_row.rstrip().endswith("1.00 / 50.00"), multicall_row
     assert "written to bench/results/" in table

@@ -166,3 +166,55 @@ async def test_a_batch_keeps_the_answers_of_writes_before_a_failing_list(
     assert answers[0]["result"] == 1
     assert answers[1]["error"]["data"]["fault"] == "filters_invalid"
     assert await api.fetchval("SELECT count(*) FROM customer") == 1
+
+
+async def test_a_run_of_customer_info_answers_each_call_as_alone(api: Api, sid: str) -> None:
+    ids = [await api.call(sid, "customer.create", [{**NEW, "email": f"{n}@x.com"}]) for n in "ab"]
+    calls = [
+        ["customer.info", [ids[0]]],
+        ["customer.info", [999]],  # no such customer
+        ["customer.info", ["x"]],  # not an id
+        ["customer.info", [ids[1], ["email"]]],
+        ["customer.info", {"customerId": ids[0], "store": "nowhere"}],
+        ["customer.info", [ids[1], "default"]],
+        ["customer.info", [ids[0]]],
+    ]
+    slots = await api.result("multiCall", [sid, calls])
+    for (_, args), slot in zip(calls, slots, strict=True):
+        answer = await api.request("call", [sid, "customer.info", args])
+        if "error" in answer:
+            assert slot["fault"] == fault_name(answer["error"])
+        else:
+            assert slot == answer["result"]
+    assert [s.get("fault") for s in slots if isinstance(s, dict) and s.get("isFault")] == [
+        "customer_not_exists",
+        "invalid_request_param",
+        "store_not_exists",
+    ]
+
+
+async def test_a_run_of_customer_info_sees_the_writes_before_it_and_not_after(
+    api: Api, sid: str
+) -> None:
+    first = await api.call(sid, "customer.create", [NEW])
+    calls = [
+        ["customer.info", [first]],
+        ["customer.info", [first + 1]],
+        ["customer.update", [first, {"firstname": "Changed"}]],
+        ["customer.create", [{**NEW, "email": "second@x.com"}]],
+        ["customer.info", [first + 1]],
+        ["customer.info", [first]],
+    ]
+    slots = await api.result("multiCall", [sid, calls])
+    assert slots[0]["firstname"] == "M" and slots[1]["fault"] == "customer_not_exists"
+    assert slots[3] == first + 1
+    assert slots[4]["email"] == "second@x.com" and slots[5]["firstname"] == "Changed"
+    atomic = [
+        ["customer.info", [first]],
+        ["customer.update", [first, {"firstname": "Again"}]],
+        ["customer.info", [first]],
+        ["customer.info", [first + 1]],
+    ]
+    slots = await api.result("multiCall", [sid, atomic, {"atomic": True}])
+    assert [s["firstname"] for s in slots[::2]] == ["Changed", "Again"]
+    assert slots[3]["email"] == "second@x.com"

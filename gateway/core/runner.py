@@ -7,6 +7,7 @@ own snapshot, so BEGIN and COMMIT around it would only add two round trips.
 """
 
 import asyncio
+import contextlib
 import functools
 import random
 from dataclasses import dataclass
@@ -50,9 +51,11 @@ async def call(
     args: Any,
     *,
     may_stream: bool | None = None,
+    ahead: dict[Any, Any] | None = None,
 ) -> Any:
     """Run one resource method; its result, or a fault. ``may_stream`` (the request's own
-    setting unless given) lets a long list be answered as a ``RowStream``."""
+    setting unless given) lets a long list be answered as a ``RowStream``; ``ahead`` is what a
+    read-ahead found for this call (``_read_ahead``)."""
     # A path the client invented is booked as "other": the log stays bounded.
     known = isinstance(api_path, str) and api_path in METHODS
     entry: dict[str, Any] = {"api_path": api_path if known else "other"}
@@ -65,14 +68,12 @@ async def call(
         if method.writes:
             await idempotency.claim(ctx, principal)
         connection = await ctx.connection()
-        call_context = CallContext(
-            connection,
+        call_context = _call_context(
+            ctx,
             principal,
-            ctx.services.hasher,
+            connection,
             ctx.may_stream if may_stream is None else may_stream,
-            ctx.services.settings.max_listed_rows,
-            functools.partial(ctx.heavy_connection, ctx.services.settings.regexp_timeout),
-            ctx.services.stores,
+            {} if ahead is None else ahead,
         )
         if not method.writes and not connection.is_in_transaction():
             result = await method.handler(call_context, **bound)
@@ -96,6 +97,26 @@ async def call(
         fault = ctx.fault_for(exc)
         entry["fault"] = fault.fault.name
         raise fault from exc
+
+
+def _call_context(
+    ctx: RequestContext,
+    principal: Principal,
+    connection: asyncpg.Connection,
+    may_stream: bool,
+    ahead: dict[Any, Any],
+) -> CallContext:
+    settings = ctx.services.settings
+    return CallContext(
+        connection,
+        principal,
+        ctx.services.hasher,
+        may_stream,
+        settings.max_listed_rows,
+        functools.partial(ctx.heavy_connection, settings.regexp_timeout),
+        ctx.services.stores,
+        ahead,
+    )
 
 
 # A write that meets a deadlock or a serialization failure is run again, a few times, after a
@@ -240,14 +261,62 @@ async def _run_calls(
     ctx: RequestContext, principal: Principal, calls: list[Any], *, stop_at_fault: bool
 ) -> list[Any]:
     slots: list[Any] = []
-    for entry in calls:
+    ahead: dict[Any, Any] = {}
+    ahead_until = 0
+    for index, entry in enumerate(calls):
         try:
-            if not isinstance(entry, list) or not entry or len(entry) > 2:
+            if not _is_call(entry):
                 raise RESOURCE_PATH_INVALID()
+            if index >= ahead_until:
+                ahead, ahead_until = await _read_ahead(ctx, principal, calls, index)
             args = entry[1] if len(entry) > 1 else None
-            slots.append(await call(ctx, principal, entry[0], args, may_stream=False))
+            slots.append(await call(ctx, principal, entry[0], args, may_stream=False, ahead=ahead))
         except FaultError as error:
             slots.append(error)
             if stop_at_fault or error.fault is LIMIT_EXCEEDED:
                 break
     return slots
+
+
+def _is_call(entry: Any) -> bool:
+    return isinstance(entry, list) and 1 <= len(entry) <= 2
+
+
+async def _read_ahead(
+    ctx: RequestContext, principal: Principal, calls: list[Any], start: int
+) -> tuple[dict[Any, Any], int]:
+    """For the run of calls of one API path from ``start`` on: what its method's read-ahead
+    found for them in one statement (nothing, if it has none), and where the run ends. Only
+    reads read ahead, and a run is never broken by a write, so each call reads what it would
+    have read alone."""
+    path = calls[start][0]
+    end = start + 1
+    while end < len(calls) and _is_call(calls[end]) and calls[end][0] == path:
+        end += 1
+    found: dict[Any, Any] = {}
+    try:
+        method = resolve_path(principal, path)
+    except FaultError:
+        return found, end
+    if method.read_ahead is None or method.writes or end - start < 2:
+        return found, end
+    bound = []
+    for entry in calls[start:end]:
+        with contextlib.suppress(FaultError):  # such a call faults in its turn, on its own
+            bound.append(bind_args(method, entry[1] if len(entry) > 1 else None))
+    if len(bound) < 2:
+        return found, end
+    connection = await ctx.connection()
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            if connection.is_in_transaction():
+                await stack.enter_async_context(connection.transaction())
+            await method.read_ahead(_call_context(ctx, principal, connection, False, found), bound)
+    except asyncpg.TransactionRollbackError:
+        if ctx.atomic:
+            raise  # for the atomic multiCall around it to run again
+        found.clear()
+    except Exception:
+        # Each call then reads alone, and meets the error in its turn, as its own fault.
+        found.clear()
+    return found, end

@@ -27,9 +27,12 @@ from gateway.core.faults import Fault
 from gateway.core.naming import snake_case
 from gateway.resources.kit.stores import StoreCache, StoreViews
 
-__all__ = ["CallContext", "Handler", "Param", "Resource", "ResourceMethod"]
+__all__ = ["CallContext", "Handler", "Param", "ReadAhead", "Resource", "ResourceMethod"]
 
 Handler = Callable[..., Awaitable[Any]]
+# Given the arguments of consecutive calls of its method (in a multiCall), reads what they will
+# each read in one statement, into ``ctx.ahead``, where each call then finds its share.
+ReadAhead = Callable[["CallContext", list[dict[str, Any]]], Awaitable[None]]
 _H = TypeVar("_H", bound=Handler)
 
 
@@ -51,6 +54,8 @@ class CallContext:
     max_rows: int
     heavy: Callable[[], AbstractAsyncContextManager[asyncpg.Connection]]
     store_cache: StoreCache
+    # What the method's read-ahead found for this call and its neighbours (see ReadAhead).
+    ahead: dict[Any, Any]
     # Bytes of pre-built JSON in the result, for the request's answer budget.
     answered: int = 0
 
@@ -112,6 +117,7 @@ class ResourceMethod:
     description: str = ""
     # Arguments a newcomer can start from, by wire name (documentation: OpenRPC, the page).
     example: dict[str, Any] = field(default_factory=dict)
+    read_ahead: ReadAhead | None = None
     params_by_key: dict[str, Param] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -159,6 +165,7 @@ class Resource:
         result: dict[str, Any] | None = None,
         description: str = "",
         example: dict[str, Any] | None = None,
+        read_ahead: ReadAhead | None = None,
     ) -> Callable[[_H], _H]:
         """Declare the decorated handler as this resource's method ``name``."""
 
@@ -175,6 +182,7 @@ class Resource:
                     result_schema=result or {},
                     description=description,
                     example=example or {},
+                    read_ahead=read_ahead,
                 )
             )
             return handler
