@@ -22,6 +22,8 @@ class BodyRefused(Exception):
 
 async def read_body(request: web.Request) -> bytes:
     try:
+        if request.content.is_eof():
+            return await request.read()  # all of it has come already: nothing to wait for
         async with asyncio.timeout(request.app[SERVICES].settings.body_timeout):
             return await request.read()
     except web.HTTPRequestEntityTooLarge:

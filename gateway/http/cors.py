@@ -46,8 +46,10 @@ def enable_cors(app: web.Application, origins: list[str]) -> None:
 
 
 async def _vary_on_origin(request: web.Request, response: web.StreamResponse) -> None:
-    varies = [v.strip().lower() for v in response.headers.get("Vary", "").split(",")]
-    if "origin" not in varies:
+    vary = response.headers.get("Vary")
+    if vary is None:
+        response.headers["Vary"] = "Origin"
+    elif "origin" not in {v.strip().lower() for v in vary.split(",")}:
         response.headers.add("Vary", "Origin")
 
 

@@ -37,12 +37,13 @@ _BATCH = re.compile(rb"\s*\[")
 
 _DOCUMENT = openrpc_document(TOP_LEVEL, RESOURCES, FAULTS)
 _ENDPOINT = "/api/jsonrpc"
-# The endpoint's absolute URL for the request being answered, for rpc.discover to name.
-_ENDPOINT_URL: ContextVar[str] = ContextVar("endpoint_url")
+# The request being answered, for rpc.discover to name the endpoint's absolute URL (built
+# only then: few calls need it).
+_REQUEST: ContextVar[web.Request] = ContextVar("request")
 
 
 async def _discover(ctx: RequestContext) -> dict[str, Any]:
-    return served_at(_DOCUMENT, _ENDPOINT_URL.get())
+    return served_at(_DOCUMENT, public_url(_REQUEST.get(), _ENDPOINT))
 
 
 _METHODS = methods_table({"rpc.discover": _discover})
@@ -72,7 +73,7 @@ async def jsonrpc_endpoint(request: web.Request) -> web.StreamResponse:
             return response
         current.expect_key(body)
         ctx.may_stream = _BATCH.match(body) is None  # one call, not a batch
-        _ENDPOINT_URL.set(public_url(request, _ENDPOINT))
+        _REQUEST.set(request)
         try:
             parts = await handle(
                 body,
