@@ -301,16 +301,23 @@ def _multicalls_and_calls(
     connection.close()
 
 
-def keyset_case(sides: dict[int, tuple[Endpoint, str]]) -> Result:
-    """The keyset list's p50 at each size; the ratio of the largest to the smallest."""
+def by_size(
+    sides: dict[int, tuple[Endpoint, str]], script: str, connections: int, field: str
+) -> dict[int, float]:
+    """A script's median ``field`` on each size's gateway, the sizes interleaved."""
 
     def run(rows: int) -> Load:
         side, sid = sides[rows]
         env = {"SID": sid, "MAX_ID": str(rows)}
-        return wrk(side.url, "list_keyset.lua", connections=1, seconds=SECONDS, env=env)
+        return wrk(side.url, script, connections=connections, seconds=SECONDS, env=env)
 
     runs = interleaved({str(rows): (lambda rows=rows: run(rows)) for rows in sides})
-    p50 = {rows: median(runs[str(rows)], "p50_ms") for rows in sides}
+    return {rows: median(runs[str(rows)], field) for rows in sides}
+
+
+def keyset_case(sides: dict[int, tuple[Endpoint, str]]) -> Result:
+    """The keyset list's p50 at each size; the ratio of the largest to the smallest."""
+    p50 = by_size(sides, "list_keyset.lua", 1, "p50_ms")
     at_big, at_small = p50[CUSTOMERS], p50[SMALL]
     ratio = at_big / at_small
     return Result(
@@ -328,14 +335,7 @@ def keyset_case(sides: dict[int, tuple[Endpoint, str]]) -> Result:
 
 def info_scale_case(sides: dict[int, tuple[Endpoint, str]]) -> Result:
     """customer.info's throughput at each size: flat, or the table's size shows."""
-
-    def run(rows: int) -> Load:
-        side, sid = sides[rows]
-        env = {"SID": sid, "MAX_ID": str(rows)}
-        return wrk(side.url, "info.lua", connections=32, seconds=SECONDS, env=env)
-
-    runs = interleaved({str(rows): (lambda rows=rows: run(rows)) for rows in sides})
-    rate = {rows: median(runs[str(rows)], "requests_per_second") for rows in sides}
+    rate = by_size(sides, "info.lua", 32, "requests_per_second")
     ratio = rate[CUSTOMERS] / rate[SMALL]
     return Result(
         f"call customer.info, random ids ({CUSTOMERS:,} vs {SMALL:,})",

@@ -3,16 +3,26 @@
 import asyncio
 import io
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
 import orjson
 from aiohttp.test_utils import TestClient
 
+from gateway.app import LISTENER_NAME
 from gateway.auth import users
 from gateway.http.exchange import SERVICES
 
 ENDPOINT = "/api/jsonrpc"
+
+
+async def until(condition: Callable[[], bool], failure: str, seconds: float = 5.0) -> None:
+    """Wait for ``condition``, at most ``seconds`` (a deadline, not a benchmark)."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, failure
+        await asyncio.sleep(0.01)
 
 
 class Api:
@@ -78,14 +88,20 @@ class Api:
 
     async def expire_sessions(self) -> None:
         """Every session gone on the server, and so, once the notice has come, from the
-        gateway's memory too (a deadline of 1 s, not a benchmark)."""
+        gateway's memory too."""
         await self.execute("DELETE FROM api_session")
         cache = self.client.app[SERVICES].sessions
-        for _ in range(100):
-            if not cache._entries:
-                return
-            await asyncio.sleep(0.01)
-        raise AssertionError("the gateway never heard that the sessions ended")
+        await until(lambda: not cache._entries, "the gateway never heard the sessions ended")
+
+    async def drop_the_listener(self) -> None:
+        """The gateway's listening connection killed, as a network fault would; returns once
+        the gateway knows (it serves nothing from memory until it listens again, 1 s later)."""
+        await self.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+            LISTENER_NAME,
+        )
+        stores = self.client.app[SERVICES].stores
+        await until(lambda: not stores.listening, "the gateway never noticed its listener gone")
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
         async with self.pool.acquire() as connection:

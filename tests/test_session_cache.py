@@ -6,12 +6,11 @@ from memory. The default TTL (3600 s) here, so that entries live their 30 s."""
 import asyncio
 from dataclasses import replace
 
-from gateway.app import LISTENER_NAME
 from gateway.auth import users
 from gateway.auth.session_cache import SessionCache
 from gateway.auth.sessions import session_digest
 from gateway.http.exchange import SERVICES
-from tests.helpers import Api, fault_name
+from tests.helpers import Api, fault_name, until
 
 
 async def refused_within(api: Api, sid: str, seconds: float) -> None:
@@ -26,13 +25,10 @@ async def refused_within(api: Api, sid: str, seconds: float) -> None:
         await asyncio.sleep(0.005)
 
 
-async def listening(api: Api, state: bool = True) -> SessionCache:
+async def listening(api: Api) -> SessionCache:
     cache = api.client.app[SERVICES].sessions
-    for _ in range(500):
-        if cache.listening is state:
-            return cache
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"the session cache never got to listening={state}")
+    await until(lambda: cache.listening, "the session cache never listens")
+    return cache
 
 
 async def test_a_cached_session_of_a_user_disabled_elsewhere_is_refused_within_100_ms(
@@ -84,11 +80,8 @@ async def test_a_checked_session_needs_no_statement_until_its_last_use_is_stale(
 async def test_while_not_listening_nothing_is_served_from_memory(api: Api, sid: str) -> None:
     await listening(api)
     await api.call(sid, "customer_group.list")
-    await api.execute(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
-        LISTENER_NAME,
-    )
-    await listening(api, False)
+    await api.drop_the_listener()
+    assert not api.client.app[SERVICES].sessions.listening
     # The notice of this change can reach no one: the next call asks the database.
     await api.execute("UPDATE api_user SET is_active = false")
     error = await api.fault(sid, "customer_group.list")

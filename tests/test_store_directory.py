@@ -3,10 +3,9 @@ integration's connection check need, under Magento's names and their aliases."""
 
 import asyncio
 
-from gateway.app import LISTENER_NAME
 from gateway.http.exchange import SERVICES
 from gateway.resources.kit.stores import StoreCache
-from tests.helpers import Api, fault_name
+from tests.helpers import Api, fault_name, until
 
 
 async def test_store_list_and_info(api: Api, sid: str) -> None:
@@ -83,11 +82,8 @@ async def test_each_needs_its_acl_path(api: Api) -> None:
 
 async def stores_listening(api: Api) -> StoreCache:
     cache = api.client.app[SERVICES].stores
-    for _ in range(500):
-        if cache.listening:
-            return cache
-        await asyncio.sleep(0.01)
-    raise AssertionError("the store views are never kept in memory")
+    await until(lambda: cache.listening, "the store views are never kept in memory")
+    return cache
 
 
 async def listed_within(api: Api, sid: str, code: str, present: bool, seconds: float) -> None:
@@ -136,15 +132,7 @@ async def test_store_views_are_answered_from_memory_while_listening(api: Api, si
 async def test_while_not_listening_store_views_are_read_afresh(api: Api, sid: str) -> None:
     await stores_listening(api)
     await api.call(sid, "store.list")
-    await api.execute(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
-        LISTENER_NAME,
-    )
-    cache = api.client.app[SERVICES].stores
-    for _ in range(500):
-        if not cache.listening:
-            break
-        await asyncio.sleep(0.01)
+    await api.drop_the_listener()
     await api.execute("UPDATE core_store SET name = 'Renamed' WHERE store_id = 1")
     try:
         # Its notice can reach no one: the very next call reads the table.
