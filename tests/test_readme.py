@@ -34,6 +34,9 @@ RUN_ELSEWHERE = {
     "make install": "make test",
     "make lint": "make test",
     "make bench": "tests/test_bench.py (a small run)",
+    "make soak": "by hand, ~30 minutes (docs/reliability.md has its figures); its fuzzing runs"
+    " short in make chaos",
+    "make screenshots": "tests/test_page.py (the same test, without keeping the pictures)",
     ".venv/bin/python -m gateway serve": "tests/processes.py starts every test server so",
 }
 
