@@ -37,6 +37,7 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "1000000"))
 SMALL = 10_000
 MIDDLE = 100_000
+_RPC = "/api/jsonrpc"
 DATA_DIR = Path(os.environ.get("BENCH_DATA_DIR", ROOT / "var" / "bench"))
 EXTRA_ENV = dict(e.split("=", 1) for e in os.environ.get("BENCH_GATEWAY_ENV", "").split() if e)
 
@@ -122,15 +123,26 @@ def median(loads: list[Load], field: str) -> float:
 
 
 def statements_per_call(
-    start: Callable[[str], Any], database_url: str, script: str, env: dict[str, str]
+    start: Callable[[str], Any],
+    database_url: str,
+    script: str,
+    env: dict[str, str],
+    path: str = _RPC,
 ) -> float:
-    """Statements per call of a server (started on a URL) under ``script``, counted between it
-    and PostgreSQL after a warm-up."""
+    """Statements per call of a server (started on a URL) under ``script`` sent to ``path``,
+    counted between it and PostgreSQL after a warm-up."""
     with counting_proxy(database_url) as (url, statements), start(url) as side:
-        wrk(side.url, script, connections=4, seconds=1, env=env)
+        target = f"http://127.0.0.1:{side.port}{path}"
+        wrk(target, script, connections=4, seconds=1, env=env)
         statements.reset()
-        load = wrk(side.url, script, connections=4, seconds=2, env=env)
+        load = wrk(target, script, connections=4, seconds=2, env=env)
         return statements.count / load.requests
+
+
+def gateway_statements(database_url: str, script: str, env: dict[str, str], path: str) -> str:
+    """Statements per call of a gateway of its own, formatted for the table."""
+    start = functools.partial(gateway, direct_url=database_url)
+    return f"{statements_per_call(start, database_url, script, env, path):.2f}"
 
 
 def _cpu_per_call(run: Callable[[], Load], pids: list[int]) -> tuple[Load, float]:
@@ -188,7 +200,7 @@ def throughput_case(
     )
 
 
-def soap_case(gw: Endpoint, env: dict[str, str]) -> Result:
+def soap_case(gw: Endpoint, env: dict[str, str], database_url: str) -> Result:
     """SOAP v2 customerCustomerInfo beside JSON-RPC's customer.info, on the same gateway."""
     soap_url = f"http://127.0.0.1:{gw.port}/api/v2_soap/"
     runs = interleaved(
@@ -213,6 +225,9 @@ def soap_case(gw: Endpoint, env: dict[str, str]) -> Result:
         ">= 0.5 x JSON-RPC customer.info",
         ratio >= 0.5,
         "baseline column: the gateway's JSON-RPC customer.info in the same run",
+        gateway_statements(database_url, "soap_info.lua", env, "/api/v2_soap/")
+        + " / "
+        + gateway_statements(database_url, "info.lua", env, _RPC),
     )
 
 
@@ -315,9 +330,20 @@ def by_size(
     return {rows: median(runs[str(rows)], field) for rows in sides}
 
 
-def keyset_case(sides: dict[int, tuple[Endpoint, str]]) -> Result:
+def statements_by_size(
+    sides: dict[int, tuple[Endpoint, str]], urls: dict[int, str], script: str
+) -> str:
+    """Statements per call at the largest size and at the smallest."""
+    return " / ".join(
+        gateway_statements(urls[rows], script, {"SID": sides[rows][1], "MAX_ID": str(rows)}, _RPC)
+        for rows in (CUSTOMERS, SMALL)
+    )
+
+
+def keyset_case(sides: dict[int, tuple[Endpoint, str]], urls: dict[int, str]) -> Result:
     """The keyset list's p50 at each size; the ratio of the largest to the smallest."""
     p50 = by_size(sides, "list_keyset.lua", 1, "p50_ms")
+    statements = statements_by_size(sides, urls, "list_keyset.lua")
     at_big, at_small = p50[CUSTOMERS], p50[SMALL]
     ratio = at_big / at_small
     return Result(
@@ -330,10 +356,11 @@ def keyset_case(sides: dict[int, tuple[Endpoint, str]]) -> Result:
         at_big <= 15 and ratio <= 2,
         "baseline column: the same query at 10k customers; "
         + ", ".join(f"{rows:,}: {p50[rows]:.2f} ms" for rows in sorted(p50)),
+        statements,
     )
 
 
-def info_scale_case(sides: dict[int, tuple[Endpoint, str]]) -> Result:
+def info_scale_case(sides: dict[int, tuple[Endpoint, str]], urls: dict[int, str]) -> Result:
     """customer.info's throughput at each size: flat, or the table's size shows."""
     rate = by_size(sides, "info.lua", 32, "requests_per_second")
     ratio = rate[CUSTOMERS] / rate[SMALL]
@@ -347,6 +374,7 @@ def info_scale_case(sides: dict[int, tuple[Endpoint, str]]) -> Result:
         ratio >= 0.8,
         "baseline column: the same calls at 10k customers; "
         + ", ".join(f"{rows:,}: {rate[rows]:.0f}/s" for rows in sorted(rate)),
+        statements_by_size(sides, urls, "info.lua"),
     )
 
 
@@ -480,7 +508,7 @@ def main() -> None:
                 big,
             )
         )
-        results.append(soap_case(gw, info_env))
+        results.append(soap_case(gw, info_env, big))
         results.append(multicall_case(gw, session_id, big))
         with gateway(urls["bench_middle"]) as middle, gateway(urls["bench_small"]) as small:
             sides = {
@@ -488,8 +516,9 @@ def main() -> None:
                 MIDDLE: (middle, login(middle)),
                 SMALL: (small, login(small)),
             }
-            results.append(keyset_case(sides))
-            results.append(info_scale_case(sides))
+            by_rows = {CUSTOMERS: big, MIDDLE: urls["bench_middle"], SMALL: urls["bench_small"]}
+            results.append(keyset_case(sides, by_rows))
+            results.append(info_scale_case(sides, by_rows))
     # The create case added customers: back to the table as made before streaming it all.
     asyncio.run(prepare(DATA_DIR, {"bench_big": CUSTOMERS}))
     results.append(stream_case(urls["bench_big"]))
