@@ -16,6 +16,18 @@ from gateway.http.exchange import SERVICES
 
 ENDPOINT = "/api/jsonrpc"
 
+# A customer and an address every test may create as they are (or with a field changed).
+ADA = {"email": "ada@example.com", "firstname": "Ada", "lastname": "Lovelace", "website_id": 1}
+ADDRESS = {
+    "firstname": "Ada",
+    "lastname": "Lovelace",
+    "street": ["1 Main St"],
+    "city": "London",
+    "country_id": "GB",
+    "postcode": "N1",
+    "telephone": "1",
+}
+
 
 async def until(condition: Callable[[], bool], failure: str, seconds: float = 5.0) -> None:
     """Wait for ``condition``, at most ``seconds`` (a deadline, not a benchmark)."""

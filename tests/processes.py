@@ -15,7 +15,11 @@ from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import IO, Any, TypeVar
 
-__all__ = ["free_port", "post", "run_apart", "start_gateway", "wait_ready"]
+import asyncpg
+
+from gateway.auth import users
+
+__all__ = ["free_port", "post", "run_apart", "seed_database", "start_gateway", "wait_ready"]
 
 T = TypeVar("T")
 
@@ -24,6 +28,23 @@ def run_apart(work: Coroutine[Any, Any, T]) -> T:
     """Run ``work`` on a loop of its own, even when a test's loop is running."""
     with ThreadPoolExecutor(1) as thread:
         return thread.submit(asyncio.run, work).result()
+
+
+def seed_database(url: str, username: str, key_hash: str) -> None:
+    """On a fresh database: an API user allowed everything, and customer 1."""
+
+    async def seed() -> None:
+        connection = await asyncpg.connect(url)
+        try:
+            await users.add_user(connection, username, key_hash, ["all"])
+            await connection.execute(
+                "INSERT INTO customer (website_id, store_id, group_id, email, firstname, lastname)"
+                " VALUES (1, 1, 1, 'first@example.com', 'First', 'Customer')"
+            )
+        finally:
+            await connection.close()
+
+    run_apart(seed())
 
 
 def free_port() -> int:

@@ -17,18 +17,7 @@ from gateway.app import create_app
 from gateway.client import GatewayClient
 from gateway.settings import Settings
 from tests.conftest import TEST_KEY
-from tests.helpers import Api
-
-ADA = {"email": "ada@example.com", "firstname": "Ada", "lastname": "Lovelace", "website_id": 1}
-ADDRESS = {
-    "firstname": "Ada",
-    "lastname": "Lovelace",
-    "street": ["1 Main St"],
-    "city": "London",
-    "country_id": "GB",
-    "postcode": "N1",
-    "telephone": "1",
-}
+from tests.helpers import ADA, ADDRESS, Api
 
 # What the proxy does with the first attempt of each call (by its key): "pass", "lose" (the
 # gateway runs it, the answer never reaches the client), "away" (a 503 of the proxy's own) or

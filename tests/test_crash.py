@@ -17,22 +17,13 @@ from typing import Any
 import asyncpg
 import pytest
 
-from gateway.auth import users
 from tests.conftest import TEST_KEY
-from tests.processes import free_port, post, run_apart, start_gateway, wait_ready
+from tests.helpers import ADDRESS
+from tests.processes import free_port, post, run_apart, seed_database, start_gateway, wait_ready
 
 pytestmark = pytest.mark.slow
 
-ADDRESS = {
-    "firstname": "A",
-    "lastname": "B",
-    "street": "S",
-    "city": "C",
-    "country_id": "US",
-    "telephone": "1",
-    "postcode": "2",
-}
-# The customer every unit's address is created for.
+# The customer every unit's address is created for (seed_database makes it).
 ANCHOR = 1
 
 
@@ -130,17 +121,19 @@ class Stream:
             sender.join(timeout=30)
 
 
-def _prepare(url: str, test_key_hash: str) -> None:
-    async def prepare() -> None:
-        connection = await asyncpg.connect(url)
-        await users.add_user(connection, "crash", test_key_hash, ["all"])
-        await connection.execute(
-            "INSERT INTO customer (website_id, store_id, group_id, email, firstname, lastname)"
-            " VALUES (1, 1, 1, 'anchor@x.com', 'Anchor', 'A')"
-        )
-        await connection.close()
-
-    run_apart(prepare())
+def _killed_mid_stream(
+    url: str, test_key_hash: str, unit: Callable[[str, int], Any], *, keyed: bool
+) -> tuple[int, Stream]:
+    """A gateway on a fresh database, sent a stream of units (``unit(session_id, k)``) by
+    four clients, and killed with SIGKILL in the middle: its port, and the stream."""
+    seed_database(url, "crash", test_key_hash)
+    port = free_port()
+    server = start_gateway(url, port, output=subprocess.DEVNULL)
+    wait_ready(port, server)
+    session_id = _login(port)  # sessions live in the database: the same one after a restart
+    stream = Stream(port, lambda k: json.dumps(unit(session_id, k)).encode(), keyed=keyed)
+    stream.run_until_killed(server)
+    return port, stream
 
 
 def _login(port: int) -> str:
@@ -175,13 +168,7 @@ def test_sigkill_during_atomic_multicalls_leaves_only_whole_units(
     fresh_database: Callable[[], str], test_key_hash: str
 ) -> None:
     url = fresh_database()
-    _prepare(url, test_key_hash)
-    port = free_port()
-    server = start_gateway(url, port, output=subprocess.DEVNULL)
-    wait_ready(port, server)
-    session_id = _login(port)
-    stream = Stream(port, lambda k: json.dumps(_atomic_unit(session_id, k)).encode(), keyed=False)
-    stream.run_until_killed(server)
+    port, stream = _killed_mid_stream(url, test_key_hash, _atomic_unit, keyed=False)
 
     restarted = start_gateway(url, port, output=subprocess.DEVNULL)
     try:
@@ -223,13 +210,7 @@ def test_sigkill_during_keyed_writes_then_retries_store_each_unit_exactly_once(
     fresh_database: Callable[[], str], test_key_hash: str
 ) -> None:
     url = fresh_database()
-    _prepare(url, test_key_hash)
-    port = free_port()
-    server = start_gateway(url, port, output=subprocess.DEVNULL)
-    wait_ready(port, server)
-    session_id = _login(port)  # sessions live in the database: the same one after a restart
-    stream = Stream(port, lambda k: json.dumps(_keyed_unit(session_id, k)).encode(), keyed=True)
-    stream.run_until_killed(server)
+    port, stream = _killed_mid_stream(url, test_key_hash, _keyed_unit, keyed=True)
 
     restarted = start_gateway(url, port, output=subprocess.DEVNULL)
     replayed = 0

@@ -14,19 +14,8 @@ from aiohttp.test_utils import TestClient
 
 from gateway.app import create_app
 from gateway.settings import Settings
-from tests.helpers import Api, fault_name
+from tests.helpers import ADA, ADDRESS, Api, fault_name
 from tests.test_soap import envelope, fault_of, soap, string
-
-ADA = {"email": "ada@example.com", "firstname": "Ada", "lastname": "Lovelace", "website_id": 1}
-ADDRESS = {
-    "firstname": "Ada",
-    "lastname": "L",
-    "street": ["1 Main St"],
-    "city": "London",
-    "country_id": "GB",
-    "postcode": "N1",
-    "telephone": "1",
-}
 
 
 def keyed(key: str) -> dict[str, str]:

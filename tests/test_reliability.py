@@ -10,7 +10,7 @@ import pytest
 
 from gateway.settings import Settings
 from tests.conftest import make_settings
-from tests.helpers import Api, fault_name
+from tests.helpers import ADDRESS, Api, fault_name
 
 pytestmark = pytest.mark.slow
 
@@ -89,17 +89,6 @@ async def test_concurrent_default_moves_leave_exactly_one_default(api: Api, sid:
         f"races: 80 concurrent default moves over 10 addresses -> {len(billing)} default "
         "billing, 1 default shipping"
     )
-
-
-ADDRESS = {
-    "firstname": "A",
-    "lastname": "B",
-    "street": "S",
-    "city": "C",
-    "country_id": "US",
-    "telephone": "1",
-    "postcode": "2",
-}
 
 
 async def test_default_changes_from_both_sides_never_fault(api: Api, sid: str) -> None:

@@ -11,14 +11,12 @@ import time
 from collections.abc import Callable
 
 import aiohttp
-import asyncpg
 import pytest
 
-from gateway.auth import users
 from gateway.settings import Settings
 from tests.conftest import TEST_KEY, make_settings
 from tests.helpers import Api
-from tests.processes import free_port, start_gateway, wait_ready
+from tests.processes import free_port, seed_database, start_gateway, wait_ready
 
 BODY_TIMEOUT = 1.0
 
@@ -189,17 +187,7 @@ async def test_500_slow_clients_are_dropped_and_others_are_answered_as_usual(
     fresh_database: Callable[[], str], test_key_hash: str
 ) -> None:
     database = fresh_database()
-
-    async def prepare() -> None:
-        connection = await asyncpg.connect(database)
-        await users.add_user(connection, "others", test_key_hash, ["all"])
-        await connection.execute(
-            "INSERT INTO customer (website_id, store_id, group_id, email, firstname, lastname)"
-            " VALUES (1, 1, 1, 'x@example.com', 'X', 'Y')"
-        )
-        await connection.close()
-
-    await prepare()
+    seed_database(database, "others", test_key_hash)
     port = free_port()
     timeouts = {"GATEWAY_KEEPALIVE_TIMEOUT": str(TIMEOUT), "GATEWAY_BODY_TIMEOUT": str(TIMEOUT)}
     process = start_gateway(database, port, env=timeouts, output=subprocess.DEVNULL)

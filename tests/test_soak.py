@@ -19,6 +19,7 @@ import pytest
 from gateway.auth import users
 from gateway.client import GatewayClient, GatewayFault
 from tests.conftest import TEST_KEY
+from tests.helpers import ADDRESS
 from tests.processes import free_port, start_gateway, wait_ready
 
 pytestmark = [pytest.mark.soak, pytest.mark.slow]
@@ -27,15 +28,6 @@ SECONDS = float(os.environ.get("GATEWAY_SOAK_SECONDS", "600"))
 WARM_UP = min(60.0, SECONDS / 5)
 RATE = 200  # calls per second, all clients together
 CLIENTS = 8
-ADDRESS = {
-    "firstname": "S",
-    "lastname": "K",
-    "street": ["1 Soak St"],
-    "city": "Bath",
-    "country_id": "GB",
-    "postcode": "BA1",
-    "telephone": "1",
-}
 
 
 def rss_kib(pid: int) -> int:
