@@ -137,11 +137,7 @@ async def _serve(
             response = _error(*rest_fault(error), as_json=as_json)
         except Replay as replay:
             return replayed(replay)
-        try:
-            await current.keep(response)
-        except FaultError as error:
-            response = _error(*rest_fault(error), as_json=as_json)
-        return response
+        return await current.keep(response, lambda e: _error(*rest_fault(e), as_json=as_json))
 
 
 async def _authenticate(ctx: RequestContext, request: web.Request) -> Principal:

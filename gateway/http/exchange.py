@@ -17,6 +17,7 @@ from aiohttp import web
 
 from gateway.core import idempotency
 from gateway.core.context import RequestContext, Services
+from gateway.core.faults import FaultError
 from gateway.core.idempotency import KeyedRequest, Replay, StoredAnswer
 from gateway.http.access_log import AccessLog
 from gateway.http.metrics import Metrics
@@ -93,12 +94,15 @@ class exchange:
             )
             self.context.keyed = KeyedRequest(key, digest)
 
-    async def keep(self, response: web.Response) -> None:
-        """For a request that claimed its key: store ``response`` and commit it with the
-        request's writes. Should that fail, nothing was written: a retryable fault."""
+    async def keep(
+        self, response: web.Response, rendered: Callable[[FaultError], web.Response]
+    ) -> web.Response:
+        """What to send. For a request that claimed its key: ``response``, stored and committed
+        with the request's writes; should that fail, nothing was written, and the answer is
+        a retryable fault in the wire's form (``rendered``)."""
         keyed = self.context.keyed
         if keyed is None or not keyed.claimed:
-            return
+            return response
         content_type = response.content_type
         if response.charset:
             content_type += f"; charset={response.charset}"
@@ -108,7 +112,8 @@ class exchange:
         try:
             await idempotency.keep(self.context, answer)
         except Exception as exc:
-            raise self.context.fault_for(exc) from None
+            return rendered(self.context.fault_for(exc))
+        return response
 
     async def __aenter__(self) -> "exchange":
         return self

@@ -91,12 +91,12 @@ async def jsonrpc_endpoint(request: web.Request) -> web.StreamResponse:
         else:
             # A streamed list is a read of a single call: it never claims a key.
             return await _stream(request, ctx, parts)
-        try:
-            await current.keep(response)
-        except FaultError as error:
-            failed = {"jsonrpc": "2.0", "error": rpc_error(error), "id": None}
-            return web.Response(body=encode(failed)[0], content_type=_JSON)
-        return response
+        return await current.keep(response, _unkept)
+
+
+def _unkept(error: FaultError) -> web.Response:
+    failed = {"jsonrpc": "2.0", "error": rpc_error(error), "id": None}
+    return web.Response(body=encode(failed)[0], content_type=_JSON)
 
 
 async def _stream(

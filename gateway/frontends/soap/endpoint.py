@@ -167,11 +167,7 @@ async def _endpoint(request: web.Request, choose: Callable[[bool], _Dialect]) ->
             response = _answer(_fault(*soap_fault(error)))
         except Replay as replay:
             return replayed(replay)
-        try:
-            await current.keep(response)
-        except FaultError as error:
-            response = _answer(_fault(*soap_fault(error)))
-        return response
+        return await current.keep(response, lambda e: _answer(_fault(*soap_fault(e))))
 
 
 @functools.lru_cache(maxsize=64)  # a document per dialect and address the gateway is called by
