@@ -11,7 +11,13 @@ import asyncpg
 from aiohttp import web
 
 from gateway.core.context import Services
-from gateway.database import connect_directly, create_pool, database_url, upgrade
+from gateway.database import (
+    connect_directly,
+    create_pool,
+    database_url,
+    directly_connected,
+    upgrade,
+)
 from gateway.frontends import rest
 from gateway.frontends.jsonrpc import endpoint as jsonrpc
 from gateway.frontends.soap import endpoint as soap
@@ -60,11 +66,8 @@ async def _migrate(settings: Settings, pool: asyncpg.Pool) -> None:
     """Apply the schema: through PostgreSQL's own URL when behind a pooler (migrations hold a
     session-level lock), else on a pooled connection."""
     if settings.direct_database_url:
-        connection = await connect_directly(settings, settings.direct_database_url)
-        try:
+        async with directly_connected(settings, settings.direct_database_url) as connection:
             await upgrade(connection)
-        finally:
-            await connection.close()
         return
     async with pool.acquire() as connection:
         await upgrade(connection)

@@ -16,7 +16,7 @@ from aiohttp import web
 from gateway.auth import users
 from gateway.auth.acl import ALL
 from gateway.auth.passwords import SecretHasher, is_importable_hash
-from gateway.database import connect_directly, database_url, upgrade
+from gateway.database import database_url, directly_connected, upgrade
 from gateway.logs import configure_logging
 from gateway.resources import acl_paths
 from gateway.settings import Settings
@@ -81,11 +81,8 @@ async def _with_connection(
     assert settings.database_url
     # Migrations take a session-level lock: PostgreSQL's own URL when behind a pooler.
     url = settings.direct_database_url or settings.database_url
-    connection = await connect_directly(settings, url)
-    try:
+    async with directly_connected(settings, url) as connection:
         return await work(connection)
-    finally:
-        await connection.close()
 
 
 async def _prepare(connection: asyncpg.Connection) -> None:

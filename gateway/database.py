@@ -8,6 +8,8 @@ that workers starting together take turns.
 
 import logging
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ __all__ = [
     "connect_directly",
     "create_pool",
     "database_url",
+    "directly_connected",
     "rollback_if_needed",
     "upgrade",
 ]
@@ -144,6 +147,16 @@ async def connect_directly(
         timeout=settings.db_connect_timeout,
         **_session_options(settings, pooled=not direct, name=name),
     )
+
+
+@asynccontextmanager
+async def directly_connected(settings: Settings, url: str) -> AsyncIterator[asyncpg.Connection]:
+    """``connect_directly``, closed on leaving: for one piece of work, such as migrations."""
+    connection = await connect_directly(settings, url)
+    try:
+        yield connection
+    finally:
+        await connection.close()
 
 
 async def rollback_if_needed(connection: asyncpg.Connection) -> None:
