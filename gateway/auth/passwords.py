@@ -7,6 +7,7 @@ exhausts memory.
 
 import asyncio
 import ctypes
+import functools
 import hashlib
 import hmac
 import re
@@ -54,6 +55,7 @@ def is_importable_hash(stored: str) -> bool:
 _M_MMAP_THRESHOLD = -3
 
 
+@functools.cache  # a process-wide setting: once is enough
 def _return_large_blocks() -> None:
     """Make glibc give every hash's 19 MiB back to the system when it is done.
 
