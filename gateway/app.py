@@ -23,6 +23,7 @@ from gateway.frontends.jsonrpc import endpoint as jsonrpc
 from gateway.frontends.soap import endpoint as soap
 from gateway.http import operations, pages
 from gateway.http.access_log import AccessLog
+from gateway.http.bodies import HANDLER_ARGS
 from gateway.http.cors import enable_cors, refuse_foreign_origins
 from gateway.http.exchange import ACCESS_LOG, METRICS, SERVICES, account
 from gateway.http.metrics import Metrics
@@ -41,7 +42,9 @@ def create_app(
     """The gateway; with ``pool`` given (tests do), it uses that pool and leaves it open. The
     request log goes to ``access_log`` (standard error unless given)."""
     app = web.Application(
-        client_max_size=settings.max_body, middlewares=[account, refuse_foreign_origins]
+        client_max_size=settings.max_body,
+        middlewares=[account, refuse_foreign_origins],
+        handler_args=HANDLER_ARGS,
     )
     app.cleanup_ctx.append(_lifetime(settings, pool))
     jsonrpc.add_routes(app)
