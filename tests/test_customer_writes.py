@@ -321,9 +321,7 @@ async def test_reading_password_hash_needs_its_own_permission(
         assert (await api.call(allowed, "customer.list"))[0]["password_hash"] == "0" * 32
 
 
-async def test_writing_password_hash_needs_what_writing_password_needs(
-    api: Api, sid: str
-) -> None:
+async def test_writing_password_hash_needs_what_writing_password_needs(api: Api, sid: str) -> None:
     await api.add_user("writer", ["customer/create", "customer/update"])
     await api.add_user("reader", ["customer/info"])
     writer, reader = await api.login("writer"), await api.login("reader")
@@ -335,9 +333,10 @@ async def test_writing_password_hash_needs_what_writing_password_needs(
     # Without the permission to write customers, no hash is written either.
     error = await api.fault(reader, "customer.update", [customer_id, {"password_hash": "3" * 32}])
     assert (error["code"], fault_name(error)) == (2, "access_denied")
-    assert await api.fetchval(
-        "SELECT password_hash FROM customer WHERE customer_id = $1", customer_id
-    ) == "1" * 32
+    assert (
+        await api.fetchval("SELECT password_hash FROM customer WHERE customer_id = $1", customer_id)
+        == "1" * 32
+    )
 
 
 async def test_rp_token_is_never_returned(api: Api, sid: str) -> None:

@@ -189,3 +189,10 @@ async def test_every_method_has_an_example_that_runs_as_shown(api: Api) -> None:
         by_name["store.info"]["examples"][0]["params"]
         == (by_name["core_store.info"]["examples"][0]["params"])
     )
+
+
+async def test_the_api_page_may_not_be_framed(api: Api) -> None:
+    response = await api.client.get("/")
+    assert response.status == 200
+    assert response.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
+    assert response.headers["X-Frame-Options"] == "DENY"

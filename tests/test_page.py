@@ -63,6 +63,13 @@ Promise.all(Array.from({length: 8}, () => fetch(gateway + "/api/jsonrpc", {
 </script></body></html>"""
 
 
+# A page of another origin that frames the gateway's page, as a clickjacking page would.
+FRAMING_PAGE = """<!doctype html><html><body>
+<iframe id="framed" src="" width="800" height="600"></iframe><script>
+document.getElementById("framed").src = new URLSearchParams(location.search).get("gateway") + "/";
+</script></body></html>"""
+
+
 @pytest.fixture
 async def shop(aiohttp_server: Any) -> TestServer:
     """The second origin: serves the shop page, and a page that attacks."""
@@ -74,9 +81,13 @@ async def shop(aiohttp_server: Any) -> TestServer:
     async def attack(request: web.Request) -> web.Response:
         return web.Response(text=ATTACK_PAGE, content_type="text/html")
 
+    async def framing(request: web.Request) -> web.Response:
+        return web.Response(text=FRAMING_PAGE, content_type="text/html")
+
     app = web.Application()
     app.router.add_get("/", page)
     app.router.add_get("/attack", attack)
+    app.router.add_get("/frame", framing)
     server: TestServer = await aiohttp_server(app)
     return server
 
@@ -366,3 +377,15 @@ async def test_a_foreign_page_cannot_make_the_gateway_act(
         login = {"jsonrpc": "2.0", "method": "login", "params": ["admin", TEST_KEY], "id": 1}
         async with http.post(f"{target}/api/jsonrpc", json=login) as response:
             assert "result" in await response.json()
+
+
+async def test_another_page_cannot_frame_the_api_page(
+    page: Page, gateway: TestServer, shop: TestServer
+) -> None:
+    target = f"http://127.0.0.1:{gateway.port}"
+    async with page.expect_console_message(lambda m: "frame-ancestors" in m.text, timeout=60_000):
+        await page.goto(f"http://localhost:{shop.port}/frame?gateway={target}")
+    framed = [frame for frame in page.frames if frame is not page.main_frame]
+    assert len(framed) == 1
+    # Chromium shows its own error page in the frame instead of the API page.
+    assert await framed[0].locator("#methods").count() == 0

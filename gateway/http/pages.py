@@ -14,8 +14,18 @@ def _static(name: str) -> bytes:
     return (resources.files("gateway") / "static" / name).read_bytes()
 
 
+# The page holds a session and a form that sends calls: no other page may frame it (and so
+# trick a user into clicking in it).
+_NOT_FRAMEABLE = {"Content-Security-Policy": "frame-ancestors 'none'", "X-Frame-Options": "DENY"}
+
+
 async def index(request: web.Request) -> web.Response:
-    return web.Response(body=_static("index.html"), content_type="text/html", charset="utf-8")
+    return web.Response(
+        body=_static("index.html"),
+        content_type="text/html",
+        charset="utf-8",
+        headers=_NOT_FRAMEABLE,
+    )
 
 
 async def icon(request: web.Request) -> web.Response:
