@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1)
 
     session_ttl: float = Field(default=3600, gt=0, description="seconds after last use")
+    max_sessions_per_user: int = Field(
+        default=100, ge=1, description="live sessions per API user; a login beyond ends the LRU"
+    )
     session_cache: bool = Field(
         default=True, description="keep checked sessions in memory, exact by LISTEN/NOTIFY"
     )
@@ -66,6 +69,13 @@ class Settings(BaseSettings):
     login_failure_window: float = Field(default=900, gt=0, description="seconds")
     login_lockout: float = Field(default=300, gt=0, description="seconds refused")
     login_slowdown: float = Field(default=0.2, ge=0, description="seconds per failure")
+
+    busy_wait: float = Field(
+        default=5,
+        gt=0,
+        description="seconds a call waits for its turn (a login check, a heavy statement, a "
+        "stream) before it is answered busy",
+    )
 
     hash_concurrency: int = Field(default=2, ge=1, description="Argon2 hashes at once")
 

@@ -163,4 +163,5 @@ async def test_global_faults(api: Api, sid: str) -> None:
         (8, "query_timeout"),
         (9, "idempotency_key_reused"),
         (10, "request_in_progress"),
+        (11, "busy"),
     ]

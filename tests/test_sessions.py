@@ -18,7 +18,7 @@ from gateway.auth import users
 from gateway.http.exchange import ACCESS_LOG
 from gateway.settings import Settings
 from tests.conftest import TEST_KEY, make_settings
-from tests.helpers import Api, fault_name
+from tests.helpers import ADA, Api, fault_name
 
 
 async def test_login_returns_a_64_hex_session_id(api: Api) -> None:
@@ -66,14 +66,17 @@ async def test_end_session(api: Api, sid: str) -> None:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, request: pytest.FixtureRequest) -> Settings:
     return make_settings(
         database_url,
-        session_ttl=1.0,
-        login_max_failures=3,
-        login_max_address_failures=5,
-        login_failure_window=120,
-        login_lockout=60,
+        **{
+            "session_ttl": 1.0,
+            "login_max_failures": 3,
+            "login_max_address_failures": 5,
+            "login_failure_window": 120,
+            "login_lockout": 60,
+            **getattr(request, "param", {}),
+        },
     )
 
 
@@ -232,3 +235,100 @@ async def test_slowed_failed_logins_do_not_hold_database_connections(
     assert done == {good}
     assert len(await good) == 4
     assert all(fault_name(e) == "access_denied" for e in await asyncio.gather(*failing))
+
+
+@pytest.mark.parametrize(
+    "settings", [{"max_sessions_per_user": 3, "session_ttl": 3600}], indirect=True
+)
+async def test_a_user_holds_a_bounded_number_of_sessions_ending_the_least_recently_used(
+    api: Api,
+) -> None:
+    await api.add_user("bot", ["customer/info"])
+    await api.add_user("other", ["customer/info"])
+    other = await api.login("other")
+    first, second, third = [await api.login("bot") for _ in range(3)]
+    # The first is used now; the second and third were last used a minute ago.
+    await api.execute(
+        "UPDATE api_session SET last_used_at = now() - interval '1 minute' WHERE token_hash = ANY($1)",
+        [hashlib.sha256(s.encode()).digest() for s in (second, third)],
+    )
+    fourth = await api.login("bot")
+    assert await api.fetchval("SELECT count(*) FROM api_session WHERE user_id = 1") == 3
+    error = await api.fault(second, "customer.count")  # the least recently used
+    assert fault_name(error) == "session_expired"
+    for alive in (first, third, fourth, other):
+        assert await api.call(alive, "customer.count") == 0
+    logins = await asyncio.gather(*(api.login("bot") for _ in range(20)))
+    assert await api.fetchval("SELECT count(*) FROM api_session WHERE user_id = 1") == 3
+    alive = [
+        "result" in await api.request("call", [s, "customer.count"])
+        for s in (first, third, fourth, *logins)
+    ]
+    assert sum(alive) == 3
+    assert await api.call(other, "customer.count") == 0  # another user's sessions are its own
+
+
+async def test_concurrent_right_logins_are_never_counted_as_failures(api: Api) -> None:
+    await api.add_user("bot", ["customer/info"])
+    await api.add_user("other", ["customer/info"])
+    # Ten times the limit of checks per username and address, all at once, all right.
+    sessions = await asyncio.gather(*(api.login("bot") for _ in range(30)))
+    assert len(set(sessions)) == 30
+    # Nothing was counted against the address or the username either.
+    assert len(await api.login("other")) == 64
+    assert len(await api.login("bot")) == 64
+    assert await api.fetchval("SELECT max(failures) FROM api_login_failure") == 0
+
+
+async def test_parallel_guesses_through_two_gateways_check_at_most_the_limit(
+    aiohttp_client: Any, settings: Settings, pool: asyncpg.Pool, test_key_hash: str
+) -> None:
+    log = io.BytesIO()
+    logged = settings.model_copy(update={"log_level": "INFO"})
+    clients = [await aiohttp_client(create_app(logged, pool, access_log=log)) for _ in range(2)]
+    first, second = (Api(c, pool, test_key_hash, TEST_KEY) for c in clients)
+    await first.add_user("bot", ["all"])
+    guesses = [
+        gateway.error("login", ["bot", f"guess-{n}"])
+        for n in range(20)
+        for gateway in (first, second)
+    ]
+    right = [gateway.result("login", ["bot", TEST_KEY]) for gateway in (first, second) * 5]
+    answers = await asyncio.gather(*guesses, *right, return_exceptions=True)
+    for client in clients:
+        client.app[ACCESS_LOG].flush()
+    logins = [json.loads(line)["calls"][0] for line in log.getvalue().splitlines()]
+    checked = [entry for entry in logins if entry.get("key_checked")]
+    wrong_checked = [e for e in checked if e.get("fault") == "access_denied"]
+    assert len(logins) == 50
+    assert len(wrong_checked) == settings.login_max_failures
+    assert all(not isinstance(a, BaseException) for a in answers[:40])
+
+
+async def test_a_request_holding_a_transaction_does_not_hold_another_users_login(
+    api: Api, sid: str
+) -> None:
+    await api.add_user("victim", ["customer/info"])
+    await api.execute(
+        "INSERT INTO customer (website_id, store_id, group_id, email, firstname, lastname)"
+        " SELECT 1, 1, 1, 'user' || n || '@example.com', 'F', 'L'"
+        " FROM generate_series(1, 20000) AS n"
+    )
+    slow = {"email": {"regexp": "[a-z0-9]{0,40}[0-9]{0,40}[a-z0-9]{0,40}[0-9]{0,40}@x"}}
+    batch = [
+        {"jsonrpc": "2.0", "method": "customer.create", "params": [sid, ADA], "id": 1},
+        {"jsonrpc": "2.0", "method": "login", "params": ["victim", "wrong"], "id": 2},
+        *(
+            {"jsonrpc": "2.0", "method": "customer.count", "params": [sid, slow], "id": n}
+            for n in range(3, 6)
+        ),
+    ]
+    holding = asyncio.ensure_future(api.post(batch, headers={"Idempotency-Key": "held-1"}))
+    await asyncio.sleep(0.3)  # the batch has its transaction open, the wrong login in it
+    victim = asyncio.ensure_future(api.login("victim"))
+    done, _ = await asyncio.wait([holding, victim], return_when=asyncio.FIRST_COMPLETED)
+    assert done == {victim}
+    assert len(await victim) == 64
+    status, answers = await holding
+    assert status == 200 and answers[0]["result"] > 0
+    assert answers[1]["error"]["data"]["fault"] == "access_denied"

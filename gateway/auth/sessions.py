@@ -1,9 +1,12 @@
 """API sessions: 256-bit random ids given to the client, only their sha256 kept here.
 
-A session lives ``ttl`` seconds after its last use. Looking one up by its hash is an equality
-match on a digest of a secret the caller must already know, so the lookup leaks no timing about
-other sessions' ids. Expired rows are swept at each login; there is no cron to forget. Checking
-a session is ``gateway.auth.session_cache``'s, with ``RESOLVE_SQL``.
+A session lives ``ttl`` seconds after its last use, and a user holds at most ``most`` live
+sessions: a login beyond that ends the least recently used (by ``last_used_at``, which is
+written at most every ``touch_after`` seconds, so "least recently" is that coarse). Looking one
+up by its hash is an equality match on a digest of a secret the caller must already know, so the
+lookup leaks no timing about other sessions' ids. Expired rows are swept at each login; there
+is no cron to forget. Checking a session is ``gateway.auth.session_cache``'s, with
+``RESOLVE_SQL``.
 """
 
 import hashlib
@@ -17,6 +20,14 @@ _SWEEP_SQL = """
 DELETE FROM api_session WHERE last_used_at < now() - make_interval(secs => $1)
 """
 _OPEN_SQL = "INSERT INTO api_session (token_hash, user_id) VALUES ($1, $2)"
+# Logins of one user take turns, so that the count is exact whatever runs at once.
+_LOCK_USER_SQL = "SELECT pg_advisory_xact_lock($1, $2)"
+_SESSIONS_LOCK = 0x5E55  # with the user id: the lock's two keys
+_TRIM_SQL = """
+DELETE FROM api_session WHERE token_hash IN (
+    SELECT token_hash FROM api_session WHERE user_id = $1
+    ORDER BY last_used_at DESC, created_at DESC OFFSET $2)
+"""
 # One round trip: checks the session is alive ($2 = TTL) and its user active, and slides its
 # expiry. The row is written only when its last use is older than $3 seconds: most calls then
 # only read, and commit without a WAL flush. ``age``: how old last_used_at is once the
@@ -55,10 +66,14 @@ def touch_after(ttl: float) -> float:
     return min(ttl * _TOUCH_SHARE, _TOUCH_MAX)
 
 
-async def open_session(connection: asyncpg.Connection, user_id: int, ttl: float) -> str:
+async def open_session(connection: asyncpg.Connection, user_id: int, ttl: float, most: int) -> str:
+    """A new session of ``user_id``; beyond ``most``, its least recently used ones end."""
     await connection.execute(_SWEEP_SQL, ttl)
     session_id = secrets.token_hex(32)
-    await connection.execute(_OPEN_SQL, session_digest(session_id), user_id)
+    async with connection.transaction():
+        await connection.execute(_LOCK_USER_SQL, _SESSIONS_LOCK, user_id)
+        await connection.execute(_OPEN_SQL, session_digest(session_id), user_id)
+        await connection.execute(_TRIM_SQL, user_id, most)
     return session_id
 
 

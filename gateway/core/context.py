@@ -103,6 +103,21 @@ class RequestContext:
             self._connection = await self.services.pool.acquire()
         return self._connection
 
+    @asynccontextmanager
+    async def outside_transaction(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection whose statements commit on their own: the request's, unless it holds
+        a transaction (a claimed key's, an atomic multiCall's), then one taken for the block."""
+        connection = await self.connection()
+        if not connection.is_in_transaction():
+            yield connection
+            return
+        pool = self.services.pool
+        own = await pool.acquire(timeout=self.services.settings.db_connect_timeout)
+        try:
+            yield own
+        finally:
+            await pool.release(own)
+
     def note(self, **fields: Any) -> None:
         """Add ``fields`` to the current operation's line in the request log."""
         operations = [c for c in self.calls if "method" in c]

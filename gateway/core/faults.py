@@ -20,6 +20,7 @@ from typing import Any
 
 __all__ = [
     "ACCESS_DENIED",
+    "BUSY",
     "GLOBAL",
     "GLOBAL_FAULTS",
     "IDEMPOTENCY_KEY_REUSED",
@@ -119,6 +120,9 @@ REQUEST_IN_PROGRESS = Fault(
     10, "request_in_progress", "A request with this Idempotency-Key is still running; retry."
 )
 
+# Waiting for a turn (a login check, a heavy statement, a stream) took too long.
+BUSY = Fault(11, "busy", "The gateway is busy with requests like this one; retry in a moment.")
+
 GLOBAL_FAULTS: tuple[Fault, ...] = (
     UNKNOWN,
     INTERNAL,
@@ -131,4 +135,5 @@ GLOBAL_FAULTS: tuple[Fault, ...] = (
     QUERY_TIMEOUT,
     IDEMPOTENCY_KEY_REUSED,
     REQUEST_IN_PROGRESS,
+    BUSY,
 )
