@@ -43,6 +43,15 @@ class Settings(BaseSettings):
     idempotency_ttl: float = Field(
         default=86400, gt=0, description="seconds an Idempotency-Key's answer is kept"
     )
+    idempotency_max_keys: int = Field(
+        default=1_000_000, gt=0, description="live Idempotency-Keys per API user"
+    )
+    idempotency_max_bytes: int = Field(
+        default=1024 * 1024 * 1024, gt=0, description="bytes of kept answers per API user"
+    )
+    idempotency_max_answer: int = Field(
+        default=1024 * 1024, gt=0, description="bytes of one keyed request's answer"
+    )
     max_body: int = Field(default=1024 * 1024, gt=0, description="bytes")
     max_batch: int = Field(default=100, gt=0)
     max_listed_rows: int = Field(
@@ -83,8 +92,11 @@ class Settings(BaseSettings):
     pool_max_size: int = Field(default=10, ge=1)
     pool_max_idle: float = Field(default=0, ge=0, description="seconds; 0 keeps them open")
     db_command_timeout: float = Field(default=30, gt=0, description="seconds")
-    regexp_timeout: float = Field(
-        default=2, gt=0, description="seconds a statement with a regexp filter may run"
+    heavy_timeout: float = Field(
+        default=2,
+        gt=0,
+        description="seconds a heavy statement may run: a regexp filter, a list or count that "
+        "may scan",
     )
     db_connect_timeout: float = Field(default=5, gt=0, description="seconds")
 
@@ -98,8 +110,8 @@ class Settings(BaseSettings):
 
     @property
     def heavy_slots(self) -> int:
-        """Statements with a regexp filter running at once per process: a quarter of the pool,
-        so that they can never hold every connection."""
+        """Heavy statements (a regexp filter, a list or count that may scan) running at once
+        per process: a quarter of the pool, so that they can never hold every connection."""
         return max(1, self.pool_max_size // 4)
 
     @property

@@ -138,8 +138,9 @@ def make_settings(database_url: str, **changes: Any) -> Settings:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return make_settings(database_url)
+def settings(database_url: str, request: pytest.FixtureRequest) -> Settings:
+    """The test's settings: ``make_settings``, changed by an indirect parametrization's dict."""
+    return make_settings(database_url, **getattr(request, "param", {}))
 
 
 @pytest.fixture

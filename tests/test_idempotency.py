@@ -281,3 +281,37 @@ async def test_soap_replays_the_envelope(api: Api) -> None:
         "message": "This Idempotency-Key was used for another request.",
         "fault": "idempotency_key_reused",
     }
+
+
+@pytest.mark.parametrize(
+    "settings", [{"idempotency_max_keys": 3, "idempotency_max_answer": 2000}], indirect=True
+)
+async def test_what_one_api_user_keeps_is_bounded(api: Api, sid: str) -> None:
+    for n in range(3):
+        data = {**ADA, "email": f"u{n}@example.com"}
+        _, answer, _ = await post(api, create_request(sid, data), f"key-{n}")
+        assert answer["result"] == n + 1
+    _, answer, _ = await post(api, create_request(sid, {**ADA, "email": "u9@example.com"}), "k9")
+    error = answer["error"]
+    assert (error["code"], fault_name(error)) == (7, "limit_exceeded")
+    assert error["data"]["limit"] == "GATEWAY_IDEMPOTENCY_MAX_KEYS"
+    assert await count(api, "customer") == 3
+    # Another user keeps its own.
+    await api.add_user("other", ["all"])
+    other = await api.login("other")
+    _, answer, _ = await post(api, create_request(other, {**ADA, "email": "o@x.com"}), "k9")
+    assert answer["result"] == 4
+
+
+@pytest.mark.parametrize("settings", [{"idempotency_max_answer": 2000}], indirect=True)
+async def test_an_answer_too_large_to_keep_is_refused_and_nothing_runs(api: Api, sid: str) -> None:
+    for n in range(10):
+        await api.call(sid, "customer.create", [{**ADA, "email": f"u{n}@example.com"}])
+    calls = [["customer.create", [{**ADA, "email": "new@example.com"}]], ["customer.list", []]]
+    body = {"jsonrpc": "2.0", "method": "multiCall", "params": [sid, calls], "id": 1}
+    _, answer, _ = await post(api, body, "big-answer")
+    error = answer["error"]
+    assert (error["code"], fault_name(error)) == (7, "limit_exceeded")
+    assert error["data"]["limit"] == "GATEWAY_IDEMPOTENCY_MAX_ANSWER"
+    assert await count(api, "customer") == 10  # the create was rolled back with it
+    assert await count(api, "api_idempotency") == 0

@@ -21,7 +21,7 @@ def settings(database_url: str) -> Settings:
         max_answer=MAX_ANSWER,
         db_connect_timeout=0.5,
         db_command_timeout=1.0,
-        regexp_timeout=1.0,
+        heavy_timeout=1.0,
     )
 
 

@@ -69,8 +69,8 @@ async def fill(api: Api, customers: int) -> None:
 
 @pytest.fixture
 def settings(database_url: str, request: pytest.FixtureRequest) -> Settings:
-    regexp_timeout = getattr(request, "param", 2.0)
-    return make_settings(database_url, regexp_timeout=regexp_timeout)
+    heavy_timeout = getattr(request, "param", 2.0)
+    return make_settings(database_url, heavy_timeout=heavy_timeout)
 
 
 @pytest.mark.parametrize("settings", [0.2], indirect=True)

@@ -249,7 +249,8 @@ async def test_a_user_holds_a_bounded_number_of_sessions_ending_the_least_recent
     first, second, third = [await api.login("bot") for _ in range(3)]
     # The first is used now; the second and third were last used a minute ago.
     await api.execute(
-        "UPDATE api_session SET last_used_at = now() - interval '1 minute' WHERE token_hash = ANY($1)",
+        "UPDATE api_session SET last_used_at = now() - interval '1 minute'"
+        " WHERE token_hash = ANY($1)",
         [hashlib.sha256(s.encode()).digest() for s in (second, third)],
     )
     fourth = await api.login("bot")

@@ -3,7 +3,6 @@ one database connection, its bookkeeping for the log and metrics, and ``operatio
 bounds each top-level operation by the call deadline and turns every unexpected error into a
 fault (``internal``, logged with the request id and never shown, or ``query_timeout``)."""
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,8 +16,10 @@ from gateway.auth.session_cache import SessionCache
 from gateway.auth.sessions import touch_after
 from gateway.core.deadlines import Deadlines, Watch
 from gateway.core.faults import INTERNAL, QUERY_TIMEOUT, FaultError, MalformedParams
-from gateway.core.idempotency import KeyedRequest, Replay, Sweeper
+from gateway.core.idempotency import KeyedRequest, Replay, Upkeep
+from gateway.core.slots import Slots
 from gateway.notices import Listener
+from gateway.resources.kit.listing import StreamReader
 from gateway.resources.kit.stores import StoreCache
 from gateway.settings import Settings
 
@@ -39,7 +40,7 @@ _UNAVAILABLE = (
 @dataclass(slots=True)
 class Services:
     """What lives as long as the application: settings, the pool, the secret hasher, the
-    calls' deadlines, the slots that bound heavy statements and streamed lists, the sweeper of
+    calls' deadlines, the slots that bound heavy statements and streamed lists, the upkeep of
     idempotency keys, and what is kept in memory (checked sessions, store views) with the
     listener that keeps it exact."""
 
@@ -47,9 +48,9 @@ class Services:
     pool: asyncpg.Pool
     hasher: SecretHasher
     deadlines: Deadlines
-    heavy_slots: asyncio.Semaphore
-    stream_slots: asyncio.Semaphore
-    sweeper: Sweeper
+    heavy_slots: Slots
+    stream_slots: Slots
+    upkeep: Upkeep
     sessions: SessionCache
     stores: StoreCache
     listener: Listener
@@ -65,13 +66,18 @@ class Services:
             pool,
             SecretHasher(settings.hash_concurrency),
             Deadlines(settings.call_deadline),
-            asyncio.Semaphore(settings.heavy_slots),
-            asyncio.Semaphore(settings.stream_slots),
-            Sweeper(),
+            Slots(settings.heavy_slots, _share(settings.heavy_slots), settings.busy_wait),
+            Slots(settings.stream_slots, _share(settings.stream_slots), settings.busy_wait),
+            Upkeep(),
             sessions,
             stores,
             Listener((sessions, stores)),
         )
+
+
+def _share(slots: int) -> int:
+    """The turns one API user may hold at once: half of them, at least one."""
+    return max(1, slots // 2)
 
 
 @dataclass(slots=True)
@@ -93,6 +99,7 @@ class RequestContext:
     answer_left: int = 0
     keyed: KeyedRequest | None = None
     atomic: bool = False  # inside an atomic multiCall's transaction
+    streams: list[StreamReader] = field(default_factory=list)  # opened by its calls
     _connection: asyncpg.Connection | None = None
 
     def __post_init__(self) -> None:
@@ -124,19 +131,22 @@ class RequestContext:
         if operations:
             operations[-1].update(fields)
 
-    def in_transaction(self) -> bool:
-        return self._connection is not None and self._connection.is_in_transaction()
-
     async def release(self) -> None:
         """Give the connection back for now (a later use takes one again); not while it holds
         a claimed idempotency key's transaction, which must see the request to its end."""
         if self.keyed is not None and self.keyed.claimed:
             return
-        await self.close()
+        await self._give_back()
 
     async def close(self) -> None:
-        """Give the connection back at the end of the request (an open transaction, such as
-        a claimed key's whose answer was never kept, is rolled back by the pool)."""
+        """At the end of the request: close any stream its calls opened that was not written
+        to its end, and give the connection back (an open transaction, such as a claimed
+        key's whose answer was never kept, is rolled back by the pool)."""
+        for stream in self.streams:
+            await stream.close()
+        await self._give_back()
+
+    async def _give_back(self) -> None:
         if self._connection is not None:
             connection, self._connection = self._connection, None
             try:
@@ -146,25 +156,29 @@ class RequestContext:
                 log.warning("connection dropped", extra={"error": type(exc).__name__})
 
     @asynccontextmanager
-    async def heavy_connection(self, seconds: float) -> AsyncIterator[asyncpg.Connection]:
+    async def heavy_connection(
+        self, seconds: float, user_id: int
+    ) -> AsyncIterator[asyncpg.Connection]:
         """A connection for a statement that may run long (a regular expression over many
-        rows), bounded to ``seconds``. At most ``heavy_slots`` of them run at once, and
-        one waiting for its turn holds no connection, so they never starve other callers."""
+        rows, a list or count that may scan), bounded to ``seconds``, in a turn of
+        ``heavy_slots`` (a few at once per process, fewer for one user; ``busy`` after a
+        bounded wait). One waiting for its turn holds no connection, so that they never
+        starve other callers. Inside a transaction (an atomic multiCall, a keyed request) it
+        must keep its connection: it does not wait for a turn then (``busy`` at once, should
+        none be free), and runs in a savepoint, whose end undoes the shorter timeout whether
+        the statement ends well or not."""
         connection = await self.connection()
         if connection.is_in_transaction():
-            # Inside an atomic multiCall: it keeps its transaction, and the bound is lifted
-            # again after the statement.
-            await connection.execute(_SET_TIMEOUT_SQL, _millis(seconds))
-            try:
+            turn = self.services.heavy_slots.turn(user_id, wait=False)
+            async with turn, connection.transaction():
+                await connection.execute(_SET_TIMEOUT_SQL, _millis(seconds))
                 yield connection
-            finally:
-                if not connection.is_closed():
-                    await connection.execute(
-                        _SET_TIMEOUT_SQL, _millis(self.services.settings.db_command_timeout)
-                    )
+                await connection.execute(
+                    _SET_TIMEOUT_SQL, _millis(self.services.settings.db_command_timeout)
+                )
             return
         await self.release()
-        async with self.services.heavy_slots:
+        async with self.services.heavy_slots.turn(user_id):
             connection = await self.connection()
             async with connection.transaction(readonly=True):
                 await connection.execute(_SET_TIMEOUT_SQL, _millis(seconds))
@@ -214,7 +228,7 @@ _SET_TIMEOUT_SQL = "SELECT set_config('statement_timeout', $1, true)"
 
 
 def _millis(seconds: float) -> str:
-    return str(int(seconds * 1000))
+    return str(max(1, int(seconds * 1000)))  # 0 would mean no timeout at all
 
 
 class Operation:

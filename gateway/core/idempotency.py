@@ -14,7 +14,14 @@ The same key again, from the same user:
   replays its answer (or takes the key, if the first one was rolled back); a wait longer than
   a statement may run answers ``request_in_progress``, which is retryable.
 
-Reads never claim a key. Expired keys are deleted by the next claims (``Sweeper``).
+Reads never claim a key, nor does a request none of whose writes its user may run. What one
+API user keeps is bounded: ``GATEWAY_IDEMPOTENCY_MAX_KEYS`` live keys and
+``GATEWAY_IDEMPOTENCY_MAX_BYTES`` of answers (a claim past either is ``limit_exceeded``), as
+``Upkeep`` tallies them: once a minute from the table, plus what this process kept since (so
+across processes the bound holds to within a minute's claims). An answer over
+``GATEWAY_IDEMPOTENCY_MAX_ANSWER`` is not kept: its request is rolled back whole and answered
+``limit_exceeded``, so that nothing ran that could not be replayed. Expired keys are deleted
+by the next claims (``Upkeep`` too): no cron job is needed.
 """
 
 import asyncio
@@ -32,6 +39,7 @@ from gateway.auth.users import Principal
 from gateway.core.faults import (
     IDEMPOTENCY_KEY_REUSED,
     INVALID_REQUEST_PARAM,
+    LIMIT_EXCEEDED,
     REQUEST_IN_PROGRESS,
 )
 
@@ -42,7 +50,7 @@ __all__ = [
     "KeyedRequest",
     "Replay",
     "StoredAnswer",
-    "Sweeper",
+    "Upkeep",
     "claim",
     "keep",
     "request_digest",
@@ -105,6 +113,11 @@ _EARLIER_SQL = """
 SELECT digest, status, content_type, headers::text, answer, expires_at <= now() AS expired
 FROM api_idempotency WHERE user_id = $1 AND key = $2
 """
+# What each user keeps: live keys, and the bytes of their answers.
+_KEPT_SQL = """
+SELECT user_id, count(*) AS keys, coalesce(sum(octet_length(answer)), 0) AS bytes
+FROM api_idempotency WHERE expires_at > now() GROUP BY user_id
+"""
 _FORGET_SQL = "DELETE FROM api_idempotency WHERE user_id = $1 AND key = $2"
 _KEEP_SQL = """
 UPDATE api_idempotency SET status = $3, content_type = $4, headers = $5::text::jsonb, answer = $6
@@ -128,7 +141,20 @@ async def claim(ctx: "RequestContext", principal: Principal) -> None:
             "The Idempotency-Key header must be 1 to 255 printable ASCII characters."
         )
     settings = ctx.services.settings
-    ctx.services.sweeper.maybe_sweep(ctx.services.pool)
+    upkeep = ctx.services.upkeep
+    upkeep.maybe_run(ctx.services.pool)
+    keys, kept_bytes = upkeep.kept_by(principal.user_id)
+    for held, most, name in (
+        (keys, settings.idempotency_max_keys, "GATEWAY_IDEMPOTENCY_MAX_KEYS"),
+        (kept_bytes, settings.idempotency_max_bytes, "GATEWAY_IDEMPOTENCY_MAX_BYTES"),
+    ):
+        if held >= most:
+            raise LIMIT_EXCEEDED(
+                f"This API user keeps {held} of at most {most} ({name}) in answers to keyed"
+                " requests; send writes without a key, or wait for keys to expire.",
+                limit=name,
+                value=most,
+            )
     connection = await ctx.connection()
     transaction = connection.transaction()
     await transaction.start()
@@ -170,6 +196,16 @@ async def keep(ctx: "RequestContext", answer: StoredAnswer) -> None:
         return
     transaction, keyed.transaction = keyed.transaction, None
     connection = await ctx.connection()
+    most = ctx.services.settings.idempotency_max_answer
+    if len(answer.body) > most:
+        await transaction.rollback()
+        raise LIMIT_EXCEEDED(
+            f"The answer to this keyed request would exceed {most} bytes"
+            " (GATEWAY_IDEMPOTENCY_MAX_ANSWER): nothing was done. Send the reads apart from"
+            " the writes, or page them.",
+            limit="GATEWAY_IDEMPOTENCY_MAX_ANSWER",
+            value=most,
+        )
     try:
         await connection.execute(
             _KEEP_SQL,
@@ -185,28 +221,41 @@ async def keep(ctx: "RequestContext", answer: StoredAnswer) -> None:
         if not connection.is_closed() and connection.is_in_transaction():
             await transaction.rollback()
         raise
+    ctx.services.upkeep.add(keyed.user_id, len(answer.body))
 
 
-class Sweeper:
-    """Deletes expired keys now and then, on the side of a claim: no cron job needed. Each
-    process sweeps at most once per ``interval`` seconds, in a task of its own."""
+class Upkeep:
+    """On the side of claims, at most once per ``interval`` seconds per process and in a task
+    of its own: deletes expired keys, and tallies what each API user keeps (``kept_by``), to
+    which this process adds what it keeps meanwhile."""
 
     def __init__(self, interval: float = 60.0) -> None:
         self.interval = interval
         self._last = 0.0
         self._running: asyncio.Task[None] | None = None
+        self._kept: dict[int, tuple[int, int]] = {}
 
-    def maybe_sweep(self, pool: asyncpg.Pool) -> None:
+    def kept_by(self, user_id: int) -> tuple[int, int]:
+        """The user's live keys and the bytes of their answers, as last tallied."""
+        return self._kept.get(user_id, (0, 0))
+
+    def add(self, user_id: int, answer_bytes: int) -> None:
+        keys, kept_bytes = self.kept_by(user_id)
+        self._kept[user_id] = (keys + 1, kept_bytes + answer_bytes)
+
+    def maybe_run(self, pool: asyncpg.Pool) -> None:
         now = time.monotonic()
         if now - self._last < self.interval or self._running is not None:
             return
         self._last = now
-        self._running = asyncio.create_task(self._sweep(pool))
+        self._running = asyncio.create_task(self._run(pool))
 
-    async def _sweep(self, pool: asyncpg.Pool) -> None:
+    async def _run(self, pool: asyncpg.Pool) -> None:
         try:
             await pool.execute(_SWEEP_SQL)
+            rows = await pool.fetch(_KEPT_SQL)
+            self._kept = {row["user_id"]: (row["keys"], row["bytes"]) for row in rows}
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-            pass  # the next claim's sweep will try again
+            pass  # the next claim's upkeep will try again
         finally:
             self._running = None

@@ -18,7 +18,7 @@ import orjson
 
 from gateway.auth.acl import allows
 from gateway.auth.users import Principal
-from gateway.core import idempotency
+from gateway.core import idempotency, streams
 from gateway.core.binding import bind_args
 from gateway.core.context import RequestContext
 from gateway.core.faults import (
@@ -113,7 +113,8 @@ def _call_context(
         ctx.services.hasher,
         may_stream,
         settings.max_listed_rows,
-        functools.partial(ctx.heavy_connection, settings.regexp_timeout),
+        functools.partial(ctx.heavy_connection, settings.heavy_timeout, principal.user_id),
+        functools.partial(streams.open_stream, ctx),
         ctx.services.stores,
         ahead,
     )
@@ -191,15 +192,16 @@ class MultiCall:
     stop_at_fault: bool
     atomic: bool
 
-    @property
-    def writes(self) -> bool:
-        """Whether any of the calls names a method that writes."""
+    def writes_for(self, principal: Principal) -> bool:
+        """Whether any of the calls names a method that writes and that the principal may
+        call: only such a multiCall claims an idempotency key."""
         return any(
             isinstance(entry, list)
             and entry
             and isinstance(entry[0], str)
             and (method := METHODS.get(entry[0])) is not None
             and method.writes
+            and allows(principal.resources, method.acl)
             for entry in self.calls
         )
 
@@ -227,12 +229,16 @@ async def multi_call(ctx: RequestContext, principal: Principal, batch: MultiCall
     """One slot per call run: its result, or the ``FaultError`` it ended with. ``break``
     stops at the first fault; ``atomic`` also rolls back every call when one faults (and is
     run again whole, a few times, after a deadlock). The whole multiCall runs under one call
-    deadline."""
-    if batch.writes:
+    deadline. One with no write its user may run opens no transaction (there is nothing to
+    roll back, and a transaction would hold a connection through every call): ``atomic`` is
+    then ``break``."""
+    writes = batch.writes_for(principal)
+    if writes:
         # Before the first call: an atomic multiCall's transaction goes inside the key's.
         await idempotency.claim(ctx, principal)
-    if not batch.atomic:
-        return await _run_calls(ctx, principal, batch.calls, stop_at_fault=batch.stop_at_fault)
+    if not (batch.atomic and writes):
+        stop_at_fault = batch.stop_at_fault or batch.atomic
+        return await _run_calls(ctx, principal, batch.calls, stop_at_fault=stop_at_fault)
     connection = await ctx.connection()
     budget = ctx.answer_left
     for attempt in range(1, _WRITE_ATTEMPTS + 1):

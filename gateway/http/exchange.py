@@ -99,7 +99,8 @@ class exchange:
     ) -> web.Response:
         """What to send. For a request that claimed its key: ``response``, stored and committed
         with the request's writes; should that fail, nothing was written, and the answer is
-        a retryable fault in the wire's form (``rendered``)."""
+        a fault in the wire's form (``rendered``): retryable, or ``limit_exceeded`` for an
+        answer too large to keep."""
         keyed = self.context.keyed
         if keyed is None or not keyed.claimed:
             return response
@@ -111,6 +112,8 @@ class exchange:
         answer = StoredAnswer(response.status, content_type, headers, body)
         try:
             await idempotency.keep(self.context, answer)
+        except FaultError as error:
+            return rendered(error)
         except Exception as exc:
             return rendered(self.context.fault_for(exc))
         return response

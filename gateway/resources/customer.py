@@ -80,14 +80,16 @@ _ENTITY_FOR = {
 
 # What list and count may filter and order on: field name -> column and type.
 COLUMNS: dict[str, Column] = {
-    "customer_id": Column("c.customer_id", "int"),
-    "entity_id": Column("c.customer_id", "int"),
+    "customer_id": Column("c.customer_id", "int", index="key"),
+    "entity_id": Column("c.customer_id", "int", index="key"),
+    # Indexed with the key (schema/003): an equality is answered in key order.
+    **{
+        f: Column(f"c.{f}", "int", index="equality") for f in ("website_id", "store_id", "group_id")
+    },
+    "email": Column("c.email", "text", index="equality"),
     **{
         f: Column(f"c.{f}", "int")
         for f in (
-            "website_id",
-            "store_id",
-            "group_id",
             "gender",
             "default_billing",
             "default_shipping",
@@ -96,7 +98,6 @@ COLUMNS: dict[str, Column] = {
     **{
         f: Column(f"c.{f}", "text")
         for f in (
-            "email",
             "firstname",
             "middlename",
             "lastname",

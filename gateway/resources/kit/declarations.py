@@ -53,6 +53,8 @@ class CallContext:
     may_stream: bool
     max_rows: int
     heavy: Callable[[], AbstractAsyncContextManager[asyncpg.Connection]]
+    # Opens a stream the call answers (``RowStream``), before the call ends.
+    open_stream: Callable[[Any], Awaitable[None]]
     store_cache: StoreCache
     # What the method's read-ahead found for this call and its neighbours (see ReadAhead).
     ahead: dict[Any, Any]

@@ -7,6 +7,13 @@ as ``$n`` parameters. Text comparisons ignore case, as Magento's MySQL collation
 
 The SOAP v2 shape (``filter`` / ``complex_filter`` lists of key/value pairs) is turned into the
 same object first.
+
+A compiled list is *light* when an index answers it in key order without reading what it does
+not return: every condition is on the key (any operator) or an equality on a column whose
+index keeps the key order (``Column.index``), it is ordered by the key alone, and its offset
+is at most ``LIGHT_OFFSET``. Anything else may scan, and is *heavy*: run under the heavy
+statements' shorter timeout and bounded turns (as a regular expression is). An offset over
+``MAX_OFFSET`` is refused: deep pages are for a keyset (``{key: {gt: last}}``).
 """
 
 from collections.abc import Callable, Mapping
@@ -17,6 +24,8 @@ from gateway.resources.kit.fields import UNSAFE_MESSAGE, has_unsafe_characters, 
 from gateway.resources.kit.regexps import regexp_problem
 
 __all__ = [
+    "LIGHT_OFFSET",
+    "MAX_OFFSET",
     "Column",
     "FilterError",
     "ListQuery",
@@ -36,16 +45,31 @@ _SQL_TYPE: dict[Kind, str] = {
     "bool": "boolean",
 }
 _BIGINT = 2**63
+LIGHT_OFFSET = 10_000
+MAX_OFFSET = 100_000
+# Operators an equality index answers.
+_EQUALITIES = frozenset({"eq", "seq", "in"})
 
 
 class FilterError(ValueError):
     """A filter or option the client got wrong; the message says which and why."""
 
 
+Index = Literal["none", "equality", "key"]
+
+
 @dataclass(frozen=True, slots=True)
 class Column:
+    """A column a client may filter and order on. ``index``: "key" for the unique key (an
+    index answers any operator on it), "equality" for a column whose index answers an
+    equality in key order, "none" otherwise."""
+
     sql: str
     kind: Kind
+    index: Index = "none"
+
+    def answered_by_index(self, op: str) -> bool:
+        return self.index == "key" or (self.index == "equality" and op in _EQUALITIES)
 
     @property
     def as_text(self) -> str:
@@ -93,11 +117,13 @@ def _value(column: Column, field: str, value: Any) -> Any:
 
 
 class QueryParams:
-    """Collects parameter values and hands out their ``$n`` placeholders."""
+    """Collects parameter values and hands out their ``$n`` placeholders; notes the regular
+    expressions, and whether a condition may make the statement scan."""
 
     def __init__(self, values: list[Any], patterns: list[str] | None = None) -> None:
         self.values = values
         self.patterns = patterns if patterns is not None else []
+        self.may_scan = False
 
     def add(self, value: Any, sql_type: str) -> str:
         self.values.append(value)
@@ -132,6 +158,8 @@ def _null_test(operand: Any, field: str, *, negate: bool) -> str:
 
 
 def _condition(column: Column, field: str, op: str, operand: Any, params: QueryParams) -> str:
+    if not column.answered_by_index(op):
+        params.may_scan = True
     sql_type = _SQL_TYPE[column.kind]
     ci = column.kind == "text"  # text compares without case
 
@@ -278,6 +306,7 @@ class ListQuery:
     limit: int | None
     offset: int
     patterns: list[str]
+    heavy: bool  # may scan: see the module's docstring
 
     def sql(self, head: str, limit: int | None) -> tuple[str, list[Any]]:
         """``head WHERE … ORDER BY … [LIMIT …] [OFFSET …]`` with ``limit``, and its values."""
@@ -335,10 +364,18 @@ def compile_list_query(
         if field not in columns:
             raise FilterError(f"option 'order': unknown field '{field}'")
     sql_fields = [columns[f].sql for f in order_fields]
-    if columns[key].sql not in sql_fields:
-        sql_fields.append(columns[key].sql)
+    key_sql = columns[key].sql
+    by_key_alone = all(sql == key_sql for sql in sql_fields)
+    if key_sql not in sql_fields:
+        sql_fields.append(key_sql)
     order_by = ", ".join(f"{sql} {direction.upper()}" for sql in sql_fields)
     limit = _whole(options["limit"], "limit", 0) if "limit" in options else None
     offset = _whole(options["offset"], "offset", 0) if "offset" in options else 0
+    if offset > MAX_OFFSET:
+        raise FilterError(
+            f"option 'offset' may be at most {MAX_OFFSET}: page deeper by a keyset, a filter"
+            f" {{{key!r}: {{'gt': the last {key} seen}}}} ordered by {key}"
+        )
     where = " AND ".join(conditions) or "TRUE"
-    return ListQuery(where, order_by, params.values, limit, offset, params.patterns)
+    heavy = bool(params.patterns) or params.may_scan or not by_key_alone or offset > LIGHT_OFFSET
+    return ListQuery(where, order_by, params.values, limit, offset, params.patterns, heavy)

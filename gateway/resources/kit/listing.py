@@ -6,9 +6,9 @@ streams and bounds its lists alike. Entities are built as JSON by PostgreSQL and
 as pre-built JSON text, never parsed here.
 """
 
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 
@@ -22,7 +22,7 @@ from gateway.resources.kit.filters import (
     compile_list_query,
 )
 
-__all__ = ["Listing", "RowStream"]
+__all__ = ["Listing", "RowStream", "StreamReader"]
 
 # Lists up to this long are fetched in one statement; longer or unlimited ones are streamed
 # (or, where they may not be, read up to the caller's row limit).
@@ -32,17 +32,29 @@ STREAM_CHUNK = 1000
 _REGEXP_CHECK_SQL = "SELECT '' ~ $1"
 
 
+class StreamReader(Protocol):
+    """A stream opened for reading (by the core): its chunks, the first already read."""
+
+    def chunks(self) -> AsyncIterator[list[str]]: ...
+
+    async def close(self) -> None: ...
+
+
 class RowStream:
     """A list answered while it is read: its entities' JSON texts, read a chunk at a time from
-    a cursor by whoever writes the answer. ``heavy``: its filters hold a regular expression,
-    so its statements get the shorter timeout of those."""
+    a cursor by whoever writes the answer. ``heavy``: it may scan, so its statements get the
+    heavy statements' shorter timeout. ``user_id``: who reads it (streams are shared out by
+    user). ``reader``: set once the stream is opened, before its call ends, so that what
+    could refuse it (no turn free, a timeout on its first rows) is the call's fault."""
 
-    __slots__ = ("heavy", "sql", "values")
+    __slots__ = ("heavy", "reader", "sql", "user_id", "values")
 
-    def __init__(self, sql: str, values: list[Any], *, heavy: bool) -> None:
+    def __init__(self, sql: str, values: list[Any], *, heavy: bool, user_id: int = 0) -> None:
         self.sql = sql
         self.values = values
         self.heavy = heavy
+        self.user_id = user_id
+        self.reader: StreamReader | None = None
 
     async def chunks(self, connection: asyncpg.Connection) -> AsyncGenerator[list[str], None]:
         """The rows, a chunk at a time; ``connection`` must be in a transaction."""
@@ -79,7 +91,10 @@ class Listing:
         limit = query.limit
         if ctx.may_stream and (limit is None or limit > FETCH_AT_ONCE):
             await self._check_patterns(ctx.connection, query)
-            return RowStream(*query.sql(head, limit), heavy=bool(query.patterns))
+            sql, values = query.sql(head, limit)
+            stream = RowStream(sql, values, heavy=query.heavy, user_id=ctx.principal.user_id)
+            await ctx.open_stream(stream)
+            return stream
         most = ctx.max_rows
         capped = most + 1 if limit is None else min(limit, most + 1)
         rows = await self._fetch(ctx, query, *query.sql(head, capped))
@@ -93,8 +108,9 @@ class Listing:
         return ctx.json_list([row[0] for row in rows])
 
     async def count(self, ctx: CallContext, query: ListQuery) -> int:
+        """The number of matches: always a heavy statement, since it reads every match."""
         sql = f"SELECT count(*) FROM {self.source} WHERE {query.where}"
-        counted: int = (await self._fetch(ctx, query, sql, query.values))[0][0]
+        counted: int = (await self._fetch(ctx, query, sql, query.values, heavy=True))[0][0]
         return counted
 
     async def _check_patterns(self, connection: asyncpg.Connection, query: ListQuery) -> None:
@@ -106,11 +122,17 @@ class Listing:
                 raise self.filters_invalid(f"not a valid regular expression: {pattern}") from None
 
     async def _fetch(
-        self, ctx: CallContext, query: ListQuery, sql: str, values: list[Any]
+        self,
+        ctx: CallContext,
+        query: ListQuery,
+        sql: str,
+        values: list[Any],
+        *,
+        heavy: bool = False,
     ) -> list[asyncpg.Record]:
-        """The rows of ``sql``; with a regular expression in its filters, as a heavy
-        statement (bounded in time, and in how many run at once)."""
-        if not query.patterns:
+        """The rows of ``sql``; when it may scan, as a heavy statement (bounded in time, and
+        in how many run at once)."""
+        if not (heavy or query.heavy):
             return list(await ctx.connection.fetch(sql, *values))
         async with ctx.heavy() as connection:
             ctx.connection = connection
