@@ -4,12 +4,16 @@ stay exact: a session ended, a user disabled or removed, anywhere, is refused wi
 from memory. The default TTL (3600 s) here, so that entries live their 30 s."""
 
 import asyncio
+import os
+import signal
 from dataclasses import replace
 
+from gateway.app import LISTENER_NAME
 from gateway.auth import users
 from gateway.auth.session_cache import SessionCache
 from gateway.auth.sessions import session_digest
 from gateway.http.exchange import SERVICES
+from gateway.notices import GIVE_UP_AFTER, HEARD_WITHIN, HEARTBEAT_EVERY
 from tests.helpers import Api, fault_name, until
 
 
@@ -92,3 +96,27 @@ async def test_while_not_listening_nothing_is_served_from_memory(api: Api, sid: 
     assert session_digest(sid) in api.client.app[SERVICES].sessions._entries
     await api.execute("UPDATE api_user SET is_active = false")
     await refused_within(api, sid, 0.1)
+
+
+async def test_a_listener_that_stops_hearing_is_noticed_and_bypassed(api: Api, sid: str) -> None:
+    cache = await listening(api)
+    await api.call(sid, "customer_group.list")
+    backend = await api.fetchval(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = $1"
+        " AND datname = current_database()",
+        LISTENER_NAME,
+    )
+    os.kill(backend, signal.SIGSTOP)  # the listening backend neither answers nor hangs up
+    try:
+        await api.execute("DELETE FROM api_session")  # a notice it cannot deliver
+        # Noticed within a heartbeat and the time it may take to be heard (with room for a
+        # busy machine), not at the next reconnect seconds later.
+        await refused_within(api, sid, 5 * (HEARTBEAT_EVERY + HEARD_WITHIN))
+        assert not cache.listening
+    finally:
+        os.kill(backend, signal.SIGCONT)
+    await until(lambda: cache.listening, "listening never resumed", seconds=GIVE_UP_AFTER + 5)
+    second = await api.login("admin")
+    await api.call(second, "customer_group.list")
+    await api.execute("DELETE FROM api_session")
+    await refused_within(api, second, 0.1)
