@@ -27,6 +27,7 @@ from gateway.http.bodies import HANDLER_ARGS
 from gateway.http.cors import enable_cors, refuse_foreign_origins
 from gateway.http.exchange import ACCESS_LOG, METRICS, SERVICES, account
 from gateway.http.metrics import Metrics
+from gateway.http.proxies import behind_proxies
 from gateway.resources import METHODS
 from gateway.settings import Settings
 
@@ -43,7 +44,8 @@ def create_app(
     request log goes to ``access_log`` (standard error unless given)."""
     app = web.Application(
         client_max_size=settings.max_body,
-        middlewares=[account, refuse_foreign_origins],
+        # The proxies' word first: the log, the throttle and the origin check see the client.
+        middlewares=[behind_proxies(settings.trusted_networks), account, refuse_foreign_origins],
         handler_args=HANDLER_ARGS,
     )
     app.cleanup_ctx.append(_lifetime(settings, pool))

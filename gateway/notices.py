@@ -117,14 +117,16 @@ class Listener:
             sent = asyncio.ensure_future(connection.execute(_HEARTBEAT_SQL, channel))
             try:
                 try:
-                    await asyncio.wait_for(heard.wait(), HEARD_WITHIN)
+                    async with asyncio.timeout(HEARD_WITHIN):
+                        await heard.wait()
                 except TimeoutError:
                     if lost.is_set():
                         return
                     silent = True
                     self._tell(False)  # at once: not a call more is answered from memory
                     log.warning("notices not heard in time: memory bypassed")
-                    await asyncio.wait_for(heard.wait(), GIVE_UP_AFTER)
+                    async with asyncio.timeout(GIVE_UP_AFTER):
+                        await heard.wait()
                 await sent
             finally:
                 sent.cancel()
@@ -133,7 +135,8 @@ class Listener:
                 self._tell(True)  # listening again: what was kept may have missed a notice
                 log.info("listening for notices")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(lost.wait(), HEARTBEAT_EVERY)
+                async with asyncio.timeout(HEARTBEAT_EVERY):
+                    await lost.wait()
 
 
 def _setting(event: asyncio.Event) -> Callable[[Any, int, str, str], None]:

@@ -4,6 +4,7 @@ Every knob is an environment variable with the prefix ``GATEWAY_``, except ``DAT
 which keeps the name every PostgreSQL tool already knows.
 """
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated
 
@@ -100,8 +101,13 @@ class Settings(BaseSettings):
     )
     db_connect_timeout: float = Field(default=5, gt=0, description="seconds")
 
-    trust_proxy: bool = Field(
-        default=False, description="take X-Forwarded-Proto/-Host for the gateway's own URL"
+    public_url: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="the gateway's own origins (scheme://host[:port]), comma-separated",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="addresses or networks of proxies whose Forwarded/X-Forwarded-* are read",
     )
     soap_wsi: bool = Field(default=False, description="/api/v2_soap/ speaks WS-I (literal)")
 
@@ -125,10 +131,34 @@ class Settings(BaseSettings):
         connect attempt and a statement, with a second to spare."""
         return self.db_connect_timeout + self.db_command_timeout + 1
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "public_url", "trusted_proxies", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split(cls, value: object) -> object:
         # One comma-separated variable; NoDecode keeps pydantic from expecting JSON there.
         if isinstance(value, str):
-            return [origin.strip() for origin in value.split(",") if origin.strip()]
+            return [entry.strip() for entry in value.split(",") if entry.strip()]
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        """As browsers send ``Origin``: lower case, no path, no trailing slash."""
+        origins = []
+        for url in value:
+            scheme, separator, rest = url.partition("://")
+            if not separator or scheme.lower() not in ("http", "https") or not rest.strip("/"):
+                raise ValueError(f"{url!r} is not an http(s) origin such as https://api.example")
+            origins.append(f"{scheme.lower()}://{rest.split('/')[0].lower()}")
+        return origins
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            ipaddress.ip_network(entry, strict=False)  # refused now, not at the first request
+        return value
+
+    @property
+    def trusted_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """``trusted_proxies`` as networks (an address is a network of one)."""
+        return tuple(ipaddress.ip_network(entry, strict=False) for entry in self.trusted_proxies)

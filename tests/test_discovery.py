@@ -105,7 +105,7 @@ async def test_the_server_is_the_endpoint_as_the_client_reached_it(api: Api) -> 
 async def test_behind_a_trusted_proxy_the_server_is_the_proxy(
     aiohttp_client: Any, settings: Settings, pool: asyncpg.Pool
 ) -> None:
-    trusting = settings.model_copy(update={"trust_proxy": True})
+    trusting = settings.model_copy(update={"trusted_proxies": ["127.0.0.0/8"]})
     client = await aiohttp_client(create_app(trusting, pool))
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "shop.example.com"}
     response = await client.get("/api/openrpc.json", headers=forwarded)

@@ -57,7 +57,8 @@ class Slots:
             granted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._waiting.append((user_id, granted))
             try:
-                await asyncio.wait_for(asyncio.shield(granted), self.wait)
+                async with asyncio.timeout(self.wait):
+                    await asyncio.shield(granted)
             except TimeoutError:
                 if not granted.done():
                     granted.cancel()

@@ -8,16 +8,17 @@ serves one origin's answer to another.
 
 CORS only keeps a foreign page from reading answers; a browser still sends a "simple" request
 (a ``text/plain`` POST, ``mode: "no-cors"``) without asking. So a request whose ``Origin`` is
-neither allowed nor the gateway's own is refused with 403 before anything runs (a wrong login
-from any page would otherwise count towards locking the user out). Requests without
-``Origin`` (curl, servers, bots) are not browsers' and pass.
+neither allowed nor the gateway's own (``gateway.http.urls``: from settings, never from what
+the request says alone) is refused with 403 before anything runs (a wrong login from any page
+would otherwise count towards locking the user out). Requests without ``Origin`` (curl,
+servers, bots) are not browsers' and pass.
 """
 
 import aiohttp_cors
 from aiohttp import web
 
 from gateway.http.exchange import SERVICES, Handler
-from gateway.http.urls import public_url
+from gateway.http.urls import is_own_origin
 
 __all__ = ["enable_cors", "refuse_foreign_origins"]
 
@@ -61,7 +62,7 @@ async def refuse_foreign_origins(request: web.Request, handler: Handler) -> web.
     if origin is None or request.method == "OPTIONS":
         return await handler(request)
     allowed = request.app[SERVICES].settings.cors_origins
-    if origin in allowed or "*" in allowed or origin == public_url(request, ""):
+    if origin in allowed or "*" in allowed or is_own_origin(request, origin):
         return await handler(request)
     response = web.Response(status=403, text="Requests from this origin are not allowed.\n")
     await _vary_on_origin(request, response)
