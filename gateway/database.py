@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 
 from gateway.resources.kit.directory import directory
+from gateway.resources.kit.fields import email_key
 from gateway.settings import Settings
 
 __all__ = [
@@ -181,6 +182,8 @@ async def upgrade(connection: asyncpg.Connection) -> list[str]:
                 continue
             async with connection.transaction():
                 await connection.execute(path.read_text(encoding="utf-8"))
+                if path.name in _THEN:
+                    await _THEN[path.name](connection)
                 await connection.execute(_RECORD_SQL, path.name)
             log.info("schema applied", extra={"migration": path.name})
             applied_now.append(path.name)
@@ -188,6 +191,32 @@ async def upgrade(connection: asyncpg.Connection) -> list[str]:
     finally:
         await connection.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
     return applied_now
+
+
+_NON_ASCII_EMAILS_SQL = """
+SELECT customer_id, email, email_key FROM customer WHERE email !~ '^[ -~]*$' ORDER BY customer_id
+"""
+_SET_EMAIL_KEY_SQL = "UPDATE customer SET email_key = $2 WHERE customer_id = $1"
+
+
+async def _fold_email_keys(connection: asyncpg.Connection) -> None:
+    """After 013: the non-ASCII emails' keys as the gateway folds them (SQL's lower() cannot
+    fold ß to ss); one that now collides keeps a marked key of its own, and is logged."""
+    for row in await connection.fetch(_NON_ASCII_EMAILS_SQL):
+        folded = email_key(row["email"])
+        if folded == row["email_key"]:
+            continue
+        try:
+            async with connection.transaction():
+                await connection.execute(_SET_EMAIL_KEY_SQL, row["customer_id"], folded)
+        except asyncpg.UniqueViolationError:
+            log.warning("email taken twice in a website", extra={"customer": row["customer_id"]})
+            marked = f"{folded}\n{row['customer_id']}"
+            await connection.execute(_SET_EMAIL_KEY_SQL, row["customer_id"], marked)
+
+
+# Python that a migration needs after its SQL, in its transaction.
+_THEN = {"013_email_keys.sql": _fold_email_keys}
 
 
 async def _sync_directory(connection: asyncpg.Connection) -> None:

@@ -349,8 +349,15 @@ async def test_rp_token_is_never_returned(api: Api, sid: str) -> None:
 
 @pytest.mark.parametrize(
     ("first", "second"),
-    [("josé@example.com", "jose\u0301@example.com"), ("user@bücher.de", "user@xn--bcher-kva.de")],
-    ids=["composed-decomposed", "unicode-idna"],
+    [
+        ("josé@example.com", "jose\u0301@example.com"),
+        ("user@bücher.de", "user@xn--bcher-kva.de"),
+        ("Ada@example.com", "ADA@example.com"),
+        ("\uff41\uff44\uff41@example.com", "ada@example.com"),  # fullwidth letters
+        ("\ufb01ona@example.com", "fiona@example.com"),  # the fi ligature
+        ("stra\u00dfe@example.com", "STRASSE@example.com"),  # sharp s and ss
+    ],
+    ids=["composed-decomposed", "unicode-idna", "case", "fullwidth", "ligature", "sharp-s"],
 )
 async def test_two_spellings_of_one_email_are_one_customer(
     api: Api, sid: str, first: str, second: str
@@ -360,7 +367,13 @@ async def test_two_spellings_of_one_email_are_one_customer(
     assert fault_name(error) == "customer_exists"
     assert error["data"]["customer_id"] == customer_id
     stored = await api.fetchval("SELECT email FROM customer")
-    assert stored == unicodedata.normalize("NFC", first)
+    assert stored == unicodedata.normalize("NFC", first)  # stored as given
+    # Another customer cannot take it by an update either.
+    other = await create(api, sid, email="other@example.com")
+    error = await api.fault(sid, "customer.update", [other, {"email": second}])
+    assert (fault_name(error), error["data"]["customer_id"]) == ("customer_exists", customer_id)
+    # In another website it is another customer.
+    assert await create(api, sid, email=second, website_id=0) > other
 
 
 @pytest.mark.parametrize("text", ["a\uffffb", "a\ufffeb", "a\x01b"])

@@ -276,3 +276,44 @@ def test_the_embedded_database_stops_with_the_gateway_after_a_kill_and_restart(
     while _postmaster(tmp_path) is not None and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _postmaster(tmp_path) is None
+
+
+async def test_emails_stored_before_the_folding_rule_are_folded_and_collisions_marked(
+    fresh_database: Fresh,
+) -> None:
+    connection = await asyncpg.connect(fresh_database())
+    try:
+        # The database as it was before migration 013, with customers it let in.
+        await connection.execute(
+            "DROP INDEX customer_email_key_per_website;"
+            " ALTER TABLE customer DROP COLUMN email_key;"
+            " CREATE UNIQUE INDEX customer_email_per_website"
+            " ON customer (website_id, lower(email));"
+            " DELETE FROM schema_migration WHERE name = '013_email_keys.sql'"
+        )
+        emails = [
+            "stra\u00dfe@example.com",
+            "STRASSE@example.com",
+            "\uff46\uff55\uff4c\uff4c@example.com",  # fullwidth
+            "full@example.com",
+            "plain@example.com",
+        ]
+        for email in emails:
+            await connection.execute(
+                "INSERT INTO customer (website_id, store_id, group_id, email, firstname,"
+                " lastname) VALUES (1, 1, 1, $1, 'F', 'L')",
+                email,
+            )
+        assert await upgrade(connection) == ["013_email_keys.sql"]
+        keys = dict(await connection.fetch("SELECT email, email_key FROM customer"))
+    finally:
+        await connection.close()
+    assert keys["plain@example.com"] == "plain@example.com"
+    # Every email kept; of each colliding pair, one holds the key, the other a marked one.
+    for pair, key in (
+        (emails[:2], "strasse@example.com"),
+        (emails[2:4], "full@example.com"),
+    ):
+        assert sorted(keys[email] == key for email in pair) == [False, True], keys
+        marked = next(keys[email] for email in pair if keys[email] != key)
+        assert marked.startswith(key + "\n")

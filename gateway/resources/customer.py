@@ -23,6 +23,7 @@ from gateway.resources.kit import (
     Resource,
     id_param,
 )
+from gateway.resources.kit.fields import email_key
 from gateway.resources.kit.sql import assignments, json_object_sql, placeholders, utc_text_sql
 from gateway.resources.kit.stores import Store
 
@@ -126,10 +127,10 @@ _INFO_AHEAD_SQL_FOR = {
     for shown, entity in _ENTITY_FOR.items()
 }
 _GROUP_EXISTS_SQL = "SELECT EXISTS (SELECT 1 FROM customer_group WHERE customer_group_id = $1)"
-_HOLDER_SQL = "SELECT customer_id FROM customer WHERE website_id = $1 AND lower(email) = lower($2)"
+_HOLDER_SQL = "SELECT customer_id FROM customer WHERE website_id = $1 AND email_key = $2"
 _INSERT_SQL = """
 INSERT INTO customer ({columns}) VALUES ({values})
-ON CONFLICT (website_id, lower(email)) DO NOTHING
+ON CONFLICT (website_id, email_key) DO NOTHING
 RETURNING customer_id
 """
 _CURRENT_SQL = f"""
@@ -246,13 +247,15 @@ def _data_invalid(field: str, message: str) -> Exception:
 
 
 async def _holder_of(ctx: CallContext, website_id: int, email: str) -> Exception:
-    holder = await ctx.connection.fetchval(_HOLDER_SQL, website_id, email)
+    holder = await ctx.connection.fetchval(_HOLDER_SQL, website_id, email_key(email))
     return CUSTOMER_EXISTS(customer_id=holder)
 
 
 async def _columns_for(ctx: CallContext, given: dict[str, Any]) -> dict[str, Any]:
     """Column values for the given fields: the password hashed, the rest as parsed."""
     columns = {k: v for k, v in given.items() if k not in ("password", "store_id")}
+    if "email" in columns:
+        columns["email_key"] = email_key(columns["email"])
     if given.get("password") is not None:
         columns["password_hash"] = await ctx.hasher.hash(given["password"])
     return columns

@@ -4,6 +4,7 @@ become a fault's ``data.details``."""
 
 import datetime as dt
 import re
+import unicodedata
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, StringConstraints, ValidationError
@@ -17,6 +18,7 @@ __all__ = [
     "LongText",
     "Text",
     "details_of",
+    "email_key",
     "has_unsafe_characters",
     "parse_date",
     "parse_datetime",
@@ -34,6 +36,13 @@ UNSAFE_MESSAGE = "control characters (other than tab, LF, CR) and U+FFFE/U+FFFF 
 
 def has_unsafe_characters(value: str) -> bool:
     return _UNSAFE.search(value) is not None
+
+
+def email_key(email: str) -> str:
+    """What makes two emails one within a website: Unicode's compatibility normalisation and
+    full case folding (fullwidth letters and plain ones, ligatures and their letters, ``ß``
+    and ``ss``), as people read them. The email itself is stored as given (in its normal form)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", email).casefold())
 
 
 def _safe_text(value: str) -> str:
