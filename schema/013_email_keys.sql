@@ -15,3 +15,18 @@ WHERE ranked.customer_id = c.customer_id AND ranked.nth > 1;
 ALTER TABLE customer ALTER COLUMN email_key SET NOT NULL;
 DROP INDEX customer_email_per_website;
 CREATE UNIQUE INDEX customer_email_key_per_website ON customer (website_id, email_key);
+
+-- A row written with SQL alone (an operator's, a bulk load's) gets the nearest key SQL can
+-- fold; the gateway writes its own.
+CREATE FUNCTION customer_email_key() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.email_key IS NULL
+       OR (TG_OP = 'UPDATE' AND NEW.email IS DISTINCT FROM OLD.email
+           AND NEW.email_key IS NOT DISTINCT FROM OLD.email_key) THEN
+        NEW.email_key := lower(normalize(NEW.email, NFKC));
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER customer_email_key BEFORE INSERT OR UPDATE OF email, email_key ON customer
+    FOR EACH ROW EXECUTE FUNCTION customer_email_key();
