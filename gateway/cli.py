@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import contextlib
+import ctypes
 import os
 import secrets
 import signal
@@ -143,6 +144,12 @@ async def _user_command(
 def _run_worker(settings: Settings, reuse_port: bool) -> None:
     from gateway.app import create_app  # the server's imports are not needed by other commands
 
+    app = create_app(settings)
+    # A stop that comes from here on is held until the server has set its own handlers (the
+    # first thing it does, before starting the application): one that came in between would
+    # otherwise reach a handler that is no longer there, and be lost.
+    signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+    app.on_startup.insert(0, _take_stops)
     loop: asyncio.AbstractEventLoop
     try:
         import uvloop
@@ -151,7 +158,7 @@ def _run_worker(settings: Settings, reuse_port: bool) -> None:
     except ImportError:
         loop = asyncio.new_event_loop()
     web.run_app(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         reuse_port=reuse_port or None,
@@ -164,6 +171,13 @@ def _run_worker(settings: Settings, reuse_port: bool) -> None:
         loop=loop,
         print=lambda text: print(text, flush=True),
     )
+
+
+_STOPS = {signal.SIGINT, signal.SIGTERM}
+
+
+async def _take_stops(_: web.Application) -> None:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
 
 
 class _StopRequested(SystemExit):
@@ -193,6 +207,22 @@ def _worker_process(settings: Settings) -> int:
     return 0
 
 
+# Linux's prctl option: the signal a process gets when its parent dies.
+_PR_SET_PDEATHSIG = 1
+
+
+def _end_with(master: int) -> None:
+    """A worker stops (SIGTERM, as from the master) when the master dies, however it dies, so
+    that no worker outlives it on the shared port. Outside Linux, it does not."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != master:  # the master died before the request took hold
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def _serve(settings: Settings) -> int:
     if settings.workers == 1:
         _run_worker(settings, reuse_port=False)
@@ -208,17 +238,18 @@ def _serve(settings: Settings) -> int:
     # Set before the first fork, so that a stop asked for while the workers start is not lost.
     signal.signal(signal.SIGINT, forward)
     signal.signal(signal.SIGTERM, forward)
-    stops = {signal.SIGINT, signal.SIGTERM}
+    master = os.getpid()
     for _ in range(settings.workers):
-        # Held back across the fork, so that each stop reaches every child already forked.
-        signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+        # Held back across the fork, so that each stop reaches every child already forked;
+        # a child holds them until its server takes them (_run_worker).
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
         pid = os.fork()
         if pid == 0:
             _stop_cleanly_until_serving()
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
+            _end_with(master)
             os._exit(_worker_process(settings))
         children.append(pid)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
     status = 0
     for child in children:
         _, code = os.waitpid(child, 0)

@@ -1,6 +1,7 @@
 """Migrations, the command line, and servers starting together, as an operator runs them."""
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -185,20 +186,63 @@ def test_workers_share_one_port_and_stop_together(fresh_database: Fresh) -> None
     assert server.returncode == 0
 
 
-def test_a_stop_while_the_workers_start_ends_them_cleanly(fresh_database: Fresh) -> None:
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is ``pid``, now."""
+    children = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                children.add(int(stat.parent.name))
+    return children
+
+
+def _gone(pids: set[int], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while any(Path(f"/proc/{pid}").exists() for pid in pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+@pytest.mark.parametrize("after", [0.0, 0.3, 0.8, 1.5])
+def test_a_stop_while_the_workers_start_ends_every_process(
+    fresh_database: Fresh, after: float
+) -> None:
     server = start_gateway(fresh_database(), free_port(), "--workers", "2")
+    workers: set[int] = set()
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        while True:
             # The key line is printed just before the workers are forked.
             line = server.stdout.readline() if server.stdout else ""
             if "shown only this once" in line or not line:
                 break
+        stop_at = time.monotonic() + after
+        while time.monotonic() < stop_at:
+            workers |= _children(server.pid)
+            time.sleep(0.02)
         server.terminate()
-        server.communicate(timeout=30)
+        server.communicate(timeout=120)  # a bound on a hung stop, not on a slow one
     finally:
         server.kill()
     assert server.returncode == 0
+    assert _gone(workers, 30), "a worker outlived its master"
+
+
+def test_workers_end_when_their_master_dies(fresh_database: Fresh) -> None:
+    port = free_port()
+    server = start_gateway(fresh_database(), port, "--workers", "2")
+    try:
+        wait_ready(port, server)
+        deadline = time.monotonic() + 60
+        while len(workers := _children(server.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(workers) == 2
+    finally:
+        server.kill()  # kill -9: the master has no chance to stop them
+        server.communicate(timeout=30)
+    assert _gone(workers, 60), "a worker outlived its master"
 
 
 def test_shutdown_finishes_requests_in_flight(fresh_database: Fresh) -> None:
