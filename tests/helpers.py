@@ -1,9 +1,10 @@
 """Test helpers: JSON-RPC requests over the test client's real HTTP connection."""
 
 import asyncio
+import contextlib
 import io
 import itertools
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import asyncpg
@@ -90,12 +91,20 @@ class Api:
         session_id: str = await self.result("login", [name, key or self.key])
         return session_id
 
+    @contextlib.asynccontextmanager
+    async def _untimed(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection of the test's pool without the statement timeout the test gives the
+        gateway: a test's own setup is not what it tests, and may take its time."""
+        async with self.pool.acquire() as connection, connection.transaction():
+            await connection.execute("SET LOCAL statement_timeout = 0")
+            yield connection
+
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
-        async with self.pool.acquire() as connection:
+        async with self._untimed() as connection:
             return list(await connection.fetch(sql, *args))
 
     async def execute(self, sql: str, *args: Any) -> None:
-        async with self.pool.acquire() as connection:
+        async with self._untimed() as connection:
             await connection.execute(sql, *args)
 
     async def expire_sessions(self) -> None:
@@ -116,7 +125,7 @@ class Api:
         await until(lambda: not stores.listening, "the gateway never noticed its listener gone")
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
-        async with self.pool.acquire() as connection:
+        async with self._untimed() as connection:
             return await connection.fetchval(sql, *args)
 
 

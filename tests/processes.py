@@ -81,7 +81,12 @@ def post(port: int, body: dict[str, Any], headers: dict[str, str] | None = None)
         return json.loads(response.read())
 
 
-def wait_ready(port: int, process: subprocess.Popen[str], seconds: float = 60) -> None:
+# How long a gateway process may take to start answering: a wait for liveness (it ends as
+# soon as it answers, or the process exits), long enough for a machine under load.
+READY_WITHIN = 300.0
+
+
+def wait_ready(port: int, process: subprocess.Popen[str], seconds: float = READY_WITHIN) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         assert process.poll() is None, process.communicate()

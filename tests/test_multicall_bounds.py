@@ -8,6 +8,7 @@ import pytest
 from gateway.settings import Settings
 from tests.conftest import make_settings
 from tests.helpers import Api, fault_name
+from tests.timing import allowance, idle_seconds
 
 NEW = {"firstname": "M", "lastname": "N", "website_id": 1}
 MAX_ANSWER = 30_000
@@ -86,8 +87,10 @@ async def test_a_multicall_as_a_whole_ends_at_its_deadline(
     )
     slow = "[a-z0-9]{0,40}[0-9]{0,40}[a-z0-9]{0,40}[0-9]{0,40}@x"
     calls = [["customer.count", [{"email": {"regexp": slow}}]] for _ in range(5)]
+    # The room a timer firing late may need on this machine now.
+    late = allowance(0.5, await idle_seconds(lambda: api.call(sid, "customer_group.list")))
     started = time.perf_counter()
     error = await api.error("multiCall", [sid, calls])
     took = time.perf_counter() - started
     assert fault_name(error) in ("internal", "query_timeout")
-    assert took < settings.call_deadline * 1.1 + 0.5, took
+    assert took < settings.call_deadline * 1.1 + late, took

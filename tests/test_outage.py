@@ -27,6 +27,7 @@ from gateway.auth import users
 from gateway.core.deadlines import CHECKS_PER_ALLOWANCE
 from gateway.database import create_pool, upgrade
 from tests.conftest import TEST_KEY, make_settings
+from tests.timing import allowance, idle_seconds
 
 pytestmark = pytest.mark.slow
 
@@ -164,15 +165,17 @@ async def test_a_call_to_a_database_that_stops_answering_ends_at_its_deadline(
     settings = make_settings(
         url, pool_min_size=1, pool_max_size=1, db_connect_timeout=0.5, db_command_timeout=1.0
     )
-    allowance = settings.call_deadline
+    deadline = settings.call_deadline
     pool = await create_pool(settings, url)
     rpc = rpc_over(await aiohttp_client(create_app(settings, pool)))
     session_id = (await rpc("login", ["loader", TEST_KEY]))["result"]
+    # What a call takes on this machine now: the room a timer firing late may need.
+    late = allowance(0.5, await idle_seconds(lambda: rpc("call", [session_id, "customer.count"])))
     backend = await pool.fetchval("SELECT pg_backend_pid()")
     os.kill(backend, signal.SIGSTOP)
     try:
         started = time.monotonic()
-        async with asyncio.timeout(allowance * 3):  # a failure, not a hung test
+        async with asyncio.timeout(deadline * 3):  # a failure, not a hung test
             answer = await rpc("call", [session_id, "customer.list", []])
         took = time.monotonic() - started
     finally:
@@ -180,7 +183,7 @@ async def test_a_call_to_a_database_that_stops_answering_ends_at_its_deadline(
     error = answer["error"]
     assert (error["code"], error["data"]["fault"]) == (1, "internal"), error
     assert error["data"]["retryable"] is True
-    assert allowance <= took <= allowance * (1 + 1 / CHECKS_PER_ALLOWANCE) + 0.5
+    assert deadline <= took <= deadline * (1 + 1 / CHECKS_PER_ALLOWANCE) + late
     # The gateway carries on: the next call gets a working connection.
     assert (await rpc("call", [session_id, "customer.list", []]))["result"] == []
     await pool.close()
@@ -195,10 +198,12 @@ async def test_a_stream_and_readyz_are_bounded_when_postgresql_stops(
     database: Any, url: str, aiohttp_client: Any
 ) -> None:
     settings = make_settings(url, db_connect_timeout=0.5, db_command_timeout=1.0)
-    allowance = settings.call_deadline
+    deadline = settings.call_deadline
     pool = await create_pool(settings, url)
     client = await aiohttp_client(create_app(settings, pool))
-    session_id = (await rpc_over(client)("login", ["loader", TEST_KEY]))["result"]
+    rpc = rpc_over(client)
+    session_id = (await rpc("login", ["loader", TEST_KEY]))["result"]
+    late = allowance(0.5, await idle_seconds(lambda: rpc("call", [session_id, "customer.count"])))
     filler = await asyncpg.connect(url)
     await filler.execute(
         "INSERT INTO customer (website_id, store_id, group_id, email, firstname, lastname)"
@@ -214,17 +219,17 @@ async def test_a_stream_and_readyz_are_bounded_when_postgresql_stops(
         os.kill(pid, signal.SIGSTOP)
     try:
         started = time.monotonic()
-        async with asyncio.timeout(allowance * 3):  # a failure, not a hung test
+        async with asyncio.timeout(deadline * 3):  # a failure, not a hung test
             ready = await client.get("/readyz")
         assert ready.status == 503
-        assert time.monotonic() - started < 2.5
+        assert time.monotonic() - started < 2 + late  # /readyz gives the database 2 s
         # Cut short, never a shorter list that parses.
         with pytest.raises(aiohttp.ClientPayloadError):
-            async with asyncio.timeout(allowance * 3):
+            async with asyncio.timeout(deadline * 3):
                 await response.content.read()
         took = time.monotonic() - started
     finally:
         for pid in processes:
             os.kill(pid, signal.SIGCONT)
-    assert took <= allowance * (1 + 1 / CHECKS_PER_ALLOWANCE) + 1.0
+    assert took <= deadline * (1 + 1 / CHECKS_PER_ALLOWANCE) + 2 * late
     await pool.close()

@@ -64,7 +64,7 @@ def test_standard_error_holds_only_json_lines(tmp_path: Path) -> None:
             text=True,
         )
         try:
-            wait_ready(port, process, seconds=120)
+            wait_ready(port, process)
             for path in ("/", "/api/openrpc.json"):
                 url = f"http://127.0.0.1:{port}{path}"
                 with urllib.request.urlopen(url, timeout=10):

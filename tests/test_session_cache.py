@@ -15,6 +15,7 @@ from gateway.auth.sessions import session_digest
 from gateway.http.exchange import SERVICES
 from gateway.notices import GIVE_UP_AFTER, HEARD_WITHIN, HEARTBEAT_EVERY
 from tests.helpers import Api, fault_name, until
+from tests.timing import allowance, idle_seconds
 
 
 async def refused_within(api: Api, sid: str, seconds: float) -> None:
@@ -35,14 +36,20 @@ async def listening(api: Api) -> SessionCache:
     return cache
 
 
+async def notice_allowance(api: Api, sid: str) -> float:
+    """The 100 ms the README promises, or on a busy machine the time of 50 idle calls."""
+    return allowance(0.1, await idle_seconds(lambda: api.call(sid, "customer_group.list")))
+
+
 async def test_a_cached_session_of_a_user_disabled_elsewhere_is_refused_within_100_ms(
     api: Api, sid: str
 ) -> None:
     await listening(api)
     await api.call(sid, "customer_group.list")  # checked, and so kept in memory
+    within = await notice_allowance(api, sid)
     async with api.pool.acquire() as connection:
         await users.disable_user(connection, "admin")
-    await refused_within(api, sid, 0.1)
+    await refused_within(api, sid, within)
 
 
 async def test_a_session_ended_or_a_user_removed_elsewhere_is_refused_within_100_ms(
@@ -50,12 +57,13 @@ async def test_a_session_ended_or_a_user_removed_elsewhere_is_refused_within_100
 ) -> None:
     await listening(api)
     await api.call(sid, "customer_group.list")
+    within = await notice_allowance(api, sid)
     await api.execute("DELETE FROM api_session")  # as another process's endSession does
-    await refused_within(api, sid, 0.1)
+    await refused_within(api, sid, within)
     second = await api.login("admin")
     await api.call(second, "customer_group.list")
     await api.execute("DELETE FROM api_user WHERE username = 'admin'")
-    await refused_within(api, second, 0.1)
+    await refused_within(api, second, within)
 
 
 async def test_a_checked_session_needs_no_statement_until_its_last_use_is_stale(
@@ -94,13 +102,15 @@ async def test_while_not_listening_nothing_is_served_from_memory(api: Api, sid: 
     await listening(api)  # back by itself, and kept exact again
     await api.call(sid, "customer_group.list")
     assert session_digest(sid) in api.client.app[SERVICES].sessions._entries
+    within = await notice_allowance(api, sid)
     await api.execute("UPDATE api_user SET is_active = false")
-    await refused_within(api, sid, 0.1)
+    await refused_within(api, sid, within)
 
 
 async def test_a_listener_that_stops_hearing_is_noticed_and_bypassed(api: Api, sid: str) -> None:
     cache = await listening(api)
     await api.call(sid, "customer_group.list")
+    within = await notice_allowance(api, sid)
     backend = await api.fetchval(
         "SELECT pid FROM pg_stat_activity WHERE application_name = $1"
         " AND datname = current_database()",
@@ -109,9 +119,9 @@ async def test_a_listener_that_stops_hearing_is_noticed_and_bypassed(api: Api, s
     os.kill(backend, signal.SIGSTOP)  # the listening backend neither answers nor hangs up
     try:
         await api.execute("DELETE FROM api_session")  # a notice it cannot deliver
-        # Noticed within a heartbeat and the time it may take to be heard (with room for a
-        # busy machine), not at the next reconnect seconds later.
-        await refused_within(api, sid, 5 * (HEARTBEAT_EVERY + HEARD_WITHIN))
+        # Noticed within a heartbeat and the time it may take to be heard, not at the next
+        # reconnect seconds later.
+        await refused_within(api, sid, within + HEARTBEAT_EVERY + HEARD_WITHIN)
         assert not cache.listening
     finally:
         os.kill(backend, signal.SIGCONT)
@@ -119,4 +129,4 @@ async def test_a_listener_that_stops_hearing_is_noticed_and_bypassed(api: Api, s
     second = await api.login("admin")
     await api.call(second, "customer_group.list")
     await api.execute("DELETE FROM api_session")
-    await refused_within(api, second, 0.1)
+    await refused_within(api, second, within)

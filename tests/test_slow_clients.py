@@ -17,6 +17,7 @@ from gateway.settings import Settings
 from tests.conftest import TEST_KEY, make_settings
 from tests.helpers import Api
 from tests.processes import free_port, seed_database, start_gateway, wait_ready
+from tests.timing import allowance, idle_seconds
 
 BODY_TIMEOUT = 1.0
 
@@ -54,9 +55,9 @@ async def test_slow_bodies_hold_no_connection_and_get_408(api: Api, sid: str, he
     port = api.client.port
     assert port is not None
     sockets = [await stalled(port, head.format(basic=basic)) for _ in range(10)]
-    started = time.perf_counter()
     assert await api.call(sid, "customer.count") == 0
-    assert time.perf_counter() - started < BODY_TIMEOUT / 2  # no wait for a connection
+    # Answered while every slow body still waits for its 408: it waited for no connection.
+    assert not any(reader._buffer or reader.at_eof() for reader, _ in sockets)
     statuses = await asyncio.gather(*(status_of(reader) for reader, _ in sockets))
     assert statuses == [408] * 10
     for _, writer in sockets:
@@ -92,6 +93,7 @@ async def test_streams_a_client_never_reads_are_cut_and_hold_nothing_meanwhile(
         " SELECT 1, 1, 1, 'user' || n || '@example.com', repeat('F', 200), repeat('L', 200)"
         " FROM generate_series(1, 20000) AS n"
     )
+    idle = await idle_seconds(lambda: api.call(sid, "customer.info", 1))
     body = b'{"jsonrpc":"2.0","method":"call","id":1,"params":["%s","customer.list",[]]}' % (
         sid.encode()
     )
@@ -112,8 +114,9 @@ async def test_streams_a_client_never_reads_are_cut_and_hold_nothing_meanwhile(
     started = time.perf_counter()
     assert (await api.call(sid, "customer.info", 1))["customer_id"] == 1
     assert (await api.client.get("/readyz")).status == 200
-    assert time.perf_counter() - started < 0.5
-    # Half the pool streams at once: two rounds of a one-second write timeout cut them all.
+    assert time.perf_counter() - started < allowance(0.5, idle)
+    # Two of them stream at once (the user's share), cut by the one-second write timeout;
+    # the others get no turn and are answered busy.
     await asyncio.sleep(4)
     for reader, writer in readers:  # each was cut: what was sent, then the end
         received = 0

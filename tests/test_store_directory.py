@@ -6,6 +6,7 @@ import asyncio
 from gateway.http.exchange import SERVICES
 from gateway.resources.kit.stores import StoreCache
 from tests.helpers import Api, fault_name, until
+from tests.timing import allowance, idle_seconds
 
 
 async def test_store_list_and_info(api: Api, sid: str) -> None:
@@ -100,12 +101,14 @@ async def test_a_store_view_added_or_removed_with_sql_is_seen_within_100_ms(
 ) -> None:
     await stores_listening(api)
     await api.call(sid, "store.list")  # read, and so kept in memory
+    # 100 ms, or on a busy machine the time of 50 idle calls.
+    within = allowance(0.1, await idle_seconds(lambda: api.call(sid, "store.list")))
     await api.execute(
         "INSERT INTO core_store (store_id, code, website_id, group_id, name, sort_order)"
         " VALUES (7, 'french', 1, 1, 'French', 5)"
     )
     try:
-        await listed_within(api, sid, "french", True, 0.1)
+        await listed_within(api, sid, "french", True, within)
         assert (await api.call(sid, "store.info", "french"))["sort_order"] == 5
         customer = {"email": "a@example.com", "firstname": "A", "lastname": "B"}
         created = await api.call(sid, "customer.create", [customer, "french"])
@@ -113,7 +116,7 @@ async def test_a_store_view_added_or_removed_with_sql_is_seen_within_100_ms(
     finally:
         await api.execute("DELETE FROM customer")
         await api.execute("DELETE FROM core_store WHERE store_id = 7")
-    await listed_within(api, sid, "french", False, 0.1)
+    await listed_within(api, sid, "french", False, within)
     assert fault_name(await api.fault(sid, "store.info", "french")) == "store_not_exists"
 
 

@@ -109,8 +109,10 @@ async def open_stream(ctx: RequestContext, rows: RowStream) -> None:
         rest = rows.chunks(connection)
         first = await anext(rest, None)
     except BaseException as exc:
-        if isinstance(exc, TimeoutError) and connection is not None:
-            connection.terminate()  # cut off by the call's deadline: it would not answer
+        if isinstance(exc, TimeoutError | asyncio.CancelledError) and connection is not None:
+            # Cut off (by the call's deadline) mid-statement: given back as it is, asyncpg
+            # would wait for a server that may never answer.
+            connection.terminate()
         await resources.aclose()
         raise
     reader = _Reader(ctx, resources, connection, transaction, rest, first)
