@@ -11,6 +11,7 @@ import http.client
 import json
 import os
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -133,7 +134,12 @@ scalars = (
             "a\uffffb",
             "jose\u0301@example.com",
             "user@xn--bcher-kva.de",
+            "\uff41\uff44\uff41@example.com",  # fullwidth
+            "\ufb01ona@example.com",  # a ligature
+            "stra\u00dfe@example.com",
             "9" * 5000,
+            10**9,  # an offset past the limit
+            100_001,
         ]
     )
 )
@@ -214,13 +220,20 @@ class Gateway:
         self.session_id = ""
 
     def send(
-        self, body: bytes, path: str = "/api/jsonrpc", method: str = "POST"
+        self,
+        body: bytes,
+        path: str = "/api/jsonrpc",
+        method: str = "POST",
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, bytes]:
         self.requests += 1
         for attempt in (1, 2):
             try:
                 self._http.request(
-                    method, path, body=body, headers={"Content-Type": "application/json"}
+                    method,
+                    path,
+                    body=body,
+                    headers={"Content-Type": "application/json", **(headers or {})},
                 )
                 response = self._http.getresponse()
                 self.server_errors += response.status >= 500
@@ -493,6 +506,34 @@ def test_fuzz_raw_bodies(gateway: Gateway, body: bytes) -> None:
 )
 def test_malformed_bodies(gateway: Gateway, body: bytes) -> None:
     assert_well_formed(*gateway.send(body))
+
+
+def _gzip_bomb() -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    chunk = b"\0" * (1 << 24)
+    return b"".join([*(packer.compress(chunk) for _ in range(64)), packer.flush()])
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status"),
+    [
+        (_gzip_bomb(), {"Content-Encoding": "gzip"}, 413),
+        (b"\x1f\x8b\x08\x00garbage", {"Content-Encoding": "gzip"}, 400),
+        (zlib.compress(b"x" * 100)[:-4], {"Content-Encoding": "deflate"}, 400),
+        (b"{}", {"Content-Encoding": "br"}, 415),
+        (b"{}", {"Host": "evil.example", "Origin": "http://evil.example"}, 403),
+        (
+            b'{"jsonrpc":"2.0","method":"login","params":["fuzzer","x"],"id":1}',
+            {"X-Forwarded-For": "203.0.113.1, " * 200 + "not an address"},
+            200,
+        ),
+    ],
+    ids=["gzip-bomb", "corrupt-gzip", "cut-deflate", "unknown-encoding", "rebinding", "long-xff"],
+)
+def test_hostile_encodings_and_headers(
+    gateway: Gateway, body: bytes, headers: dict[str, str], status: int
+) -> None:
+    assert gateway.send(body, headers=headers)[0] == status
 
 
 @FUZZ

@@ -38,6 +38,8 @@ RUN_ELSEWHERE = {
     " short in make chaos",
     "make screenshots": "tests/test_page.py (the same test, without keeping the pictures)",
     ".venv/bin/python -m gateway serve": "tests/processes.py starts every test server so",
+    "stress-ng --cpu 2": "by hand, beside the whole suite (the README says when it last passed)",
+    ".venv/bin/pytest; kill": "by hand, the whole suite beside the CPU hog",
 }
 
 
