@@ -57,7 +57,8 @@ test: lint debian-tools $(META_SCHEMA) $(NPM_TOOLS)
 
 # Reliability and security figures: races, an outage, a crash, fuzzing, injection, logs.
 CHAOS_TESTS := tests/test_reliability.py tests/test_outage.py tests/test_crash.py \
-	tests/test_hostile_input.py tests/test_log_secrets.py tests/test_slow_clients.py
+	tests/test_hostile_input.py tests/test_log_secrets.py tests/test_slow_clients.py \
+	tests/test_bounded_work.py tests/test_compressed_bodies.py tests/test_proxies.py
 FIGURES := '(races|outage|crash|fuzzing|auth|logs|slow clients|soak): .*|[0-9]+ (passed|failed).*'
 chaos: install $(META_SCHEMA)
 	GATEWAY_FUZZ_EXAMPLES=1000 $(VENV)/bin/pytest -s -p no:cacheprovider $(CHAOS_TESTS) \
