@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from gateway.core.binding import bind_args
-from gateway.core.faults import FaultError
+from gateway.faults import FaultError
 from gateway.resources import METHODS
 
 INFO = METHODS["customer.info"]

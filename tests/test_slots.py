@@ -4,8 +4,8 @@ import asyncio
 
 import pytest
 
-from gateway.core.faults import FaultError
 from gateway.core.slots import Slots
+from gateway.faults import FaultError
 
 
 async def hold(slots: Slots, user: int, release: asyncio.Event, log: list[int]) -> None:

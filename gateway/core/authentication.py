@@ -16,7 +16,7 @@ from typing import Any
 from gateway.auth import sessions, throttle, users
 from gateway.auth.users import Principal
 from gateway.core.context import RequestContext
-from gateway.core.faults import ACCESS_DENIED, BUSY, SESSION_EXPIRED, MalformedParams
+from gateway.faults import ACCESS_DENIED, BUSY, SESSION_EXPIRED, MalformedParams
 from gateway.resources.kit.fields import has_unsafe_characters
 
 __all__ = ["basic_credentials", "end_session", "login", "principal_for"]
@@ -59,7 +59,7 @@ async def _reserve(ctx: RequestContext, username: str, limits: throttle.Limits) 
             raise ACCESS_DENIED(retry_after=reserved.retry_after)
         if loop.time() >= give_up_at:
             ctx.note(key_checked=False)
-            raise BUSY(retryable=True, retry_after=1)
+            raise BUSY(retry_after=1)
         await ctx.release()
         await asyncio.sleep(pause)
         pause = min(pause * 2, _LONGEST_PAUSE)

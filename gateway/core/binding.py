@@ -3,8 +3,8 @@
 
 from typing import Any
 
-from gateway.core.faults import INVALID_REQUEST_PARAM
-from gateway.core.naming import snake_case
+from gateway.faults import INVALID_REQUEST_PARAM
+from gateway.naming import snake_case
 from gateway.resources.kit import ResourceMethod
 
 __all__ = ["bind_args"]

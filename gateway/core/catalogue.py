@@ -5,7 +5,7 @@ from typing import Any
 
 from gateway.auth.acl import allows
 from gateway.auth.users import Principal
-from gateway.core.faults import ACCESS_DENIED, GLOBAL, RESOURCE_PATH_INVALID, Fault
+from gateway.faults import ACCESS_DENIED, GLOBAL, RESOURCE_PATH_INVALID, Fault
 from gateway.resources import FAULTS, RESOURCES
 
 __all__ = ["global_faults", "resource_faults", "resources_for"]

@@ -15,9 +15,9 @@ from gateway.auth.passwords import SecretHasher
 from gateway.auth.session_cache import SessionCache
 from gateway.auth.sessions import touch_after
 from gateway.core.deadlines import Deadlines, Watch
-from gateway.core.faults import INTERNAL, QUERY_TIMEOUT, FaultError, MalformedParams
 from gateway.core.idempotency import KeyedRequest, Replay, Upkeep
 from gateway.core.slots import Slots
+from gateway.faults import INTERNAL, QUERY_TIMEOUT, FaultError, MalformedParams
 from gateway.notices import Listener
 from gateway.resources.kit.listing import StreamReader
 from gateway.resources.kit.stores import StoreCache

@@ -36,7 +36,7 @@ import orjson
 from asyncpg.transaction import Transaction
 
 from gateway.auth.users import Principal
-from gateway.core.faults import (
+from gateway.faults import (
     IDEMPOTENCY_KEY_REUSED,
     INVALID_REQUEST_PARAM,
     LIMIT_EXCEEDED,
@@ -179,10 +179,10 @@ async def claim(ctx: "RequestContext", principal: Principal) -> None:
             raise Replay(
                 StoredAnswer(earlier["status"], earlier["content_type"], headers, earlier["answer"])
             )
-        raise REQUEST_IN_PROGRESS(retryable=True, retry_after=1)
+        raise REQUEST_IN_PROGRESS(retry_after=1)
     except asyncpg.LockNotAvailableError:
         await transaction.rollback()
-        raise REQUEST_IN_PROGRESS(retryable=True, retry_after=1) from None
+        raise REQUEST_IN_PROGRESS(retry_after=1) from None
     except BaseException:
         if not connection.is_closed():
             await transaction.rollback()

@@ -21,7 +21,7 @@ from gateway.auth.users import Principal
 from gateway.core import idempotency, streams
 from gateway.core.binding import bind_args
 from gateway.core.context import RequestContext
-from gateway.core.faults import (
+from gateway.faults import (
     ACCESS_DENIED,
     LIMIT_EXCEEDED,
     RESOURCE_PATH_INVALID,

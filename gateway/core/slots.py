@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from gateway.core.faults import BUSY
+from gateway.faults import BUSY
 
 __all__ = ["Slots"]
 
@@ -52,7 +52,7 @@ class Slots:
         if self._free_for(user_id) and not ahead:
             self._take(user_id)
         elif not wait:
-            raise BUSY(retryable=True, retry_after=1)
+            raise BUSY(retry_after=1)
         else:
             granted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._waiting.append((user_id, granted))
@@ -62,7 +62,7 @@ class Slots:
             except TimeoutError:
                 if not granted.done():
                     granted.cancel()
-                    raise BUSY(retryable=True, retry_after=1) from None
+                    raise BUSY(retry_after=1) from None
                 # granted just as the wait ended: taken
             except BaseException:
                 if granted.done() and not granted.cancelled():

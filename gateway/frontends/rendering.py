@@ -3,7 +3,7 @@ a REST status, a SOAP fault. Every front-end renders faults with these and nothi
 
 from typing import Any
 
-from gateway.core.faults import Fault, FaultError
+from gateway.faults import Fault, FaultError
 
 __all__ = ["fault_listing", "multicall_slot", "rest_fault", "rpc_error", "soap_fault"]
 
@@ -28,30 +28,12 @@ def fault_listing(faults: tuple[Fault, ...]) -> list[dict[str, Any]]:
     return [{"code": f.code, "name": f.name, "message": f.message} for f in faults]
 
 
-# REST answers with an HTTP status; every fault not named here is the client's data: 400.
-_HTTP_STATUS = {
-    "unknown": 500,
-    "internal": 500,
-    "access_denied": 403,
-    "resource_path_invalid": 404,
-    "resource_path_not_callable": 405,
-    "session_expired": 401,
-    "limit_exceeded": 413,
-    "idempotency_key_reused": 422,
-    "request_in_progress": 409,
-    "customer_exists": 409,
-    "customer_not_exists": 404,
-    "address_not_exists": 404,
-    "not_deleted": 500,
-}
-
-
 def rest_fault(error: FaultError) -> tuple[int, str, dict[str, str]]:
     """A fault in a REST answer: its HTTP status, its message, and its headers (a lockout's
     ``Retry-After``). The REST front-end writes the message in Magento's error body."""
     retry_after = error.extra.get("retry_after")
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
-    return _HTTP_STATUS.get(error.fault.name, 400), error.message, headers
+    return error.fault.kind.status, error.message, headers
 
 
 def soap_fault(error: FaultError) -> tuple[str, str, dict[str, Any]]:

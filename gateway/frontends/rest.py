@@ -19,8 +19,8 @@ from defusedxml.ElementTree import fromstring
 from gateway.auth.users import Principal
 from gateway.core import authentication, runner
 from gateway.core.context import RequestContext
-from gateway.core.faults import FaultError
 from gateway.core.idempotency import Replay
+from gateway.faults import FaultError, Kind
 from gateway.frontends.rendering import rest_fault
 from gateway.http.bodies import BodyRefused, read_body
 from gateway.http.exchange import exchange, replayed
@@ -150,8 +150,8 @@ async def _authenticate(ctx: RequestContext, request: web.Request) -> Principal:
         if scheme.lower() == "basic":
             return await authentication.principal_for(ctx, None)
     except FaultError as error:
-        if error.fault.name == "internal":
-            raise
+        if error.fault.kind is Kind.INTERNAL or error.retryable:
+            raise  # not a refusal of the credentials
         _, message, headers = rest_fault(error)
         raise RestError(401, message, headers) from None
     raise RestError(401, "Authorization required.")

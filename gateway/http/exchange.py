@@ -17,8 +17,8 @@ from aiohttp import web
 
 from gateway.core import idempotency
 from gateway.core.context import RequestContext, Services
-from gateway.core.faults import FaultError
 from gateway.core.idempotency import KeyedRequest, Replay, StoredAnswer
+from gateway.faults import FaultError
 from gateway.http.access_log import AccessLog
 from gateway.http.metrics import Metrics
 

@@ -1,7 +1,7 @@
 """The method table: every resource, its methods by API path, and its faults, gathered from
 the resource modules' declarations."""
 
-from gateway.core.faults import GLOBAL, GLOBAL_FAULTS, Fault
+from gateway.faults import GLOBAL, GLOBAL_FAULTS, Fault
 from gateway.resources.customer import CUSTOMER
 from gateway.resources.customer_address import CUSTOMER_ADDRESS
 from gateway.resources.customer_group import CUSTOMER_GROUP

@@ -9,7 +9,7 @@ import asyncpg
 import orjson
 
 from gateway.auth.acl import PASSWORD_HASH
-from gateway.core.faults import INVALID_REQUEST_PARAM
+from gateway.faults import INVALID_REQUEST_PARAM, Kind
 from gateway.resources.customer_data import CustomerData, parse_customer_data
 from gateway.resources.kit import (
     FILTERS,
@@ -34,15 +34,21 @@ DATA_INVALID = CUSTOMER.fault(
     100, "data_invalid", "Invalid customer data. Details in error message."
 )
 CUSTOMER_DATA_INVALID = CUSTOMER.fault(100, "customer_data_invalid", "Invalid customer data.")
-CUSTOMER_EXISTS = CUSTOMER.fault(100, "customer_exists", "This customer email already exists")
+CUSTOMER_EXISTS = CUSTOMER.fault(
+    100, "customer_exists", "This customer email already exists", Kind.CONFLICT
+)
 WEBSITE_NOT_EXISTS = CUSTOMER.fault(100, "website_not_exists", "Website does not exist.")
 GROUP_NOT_EXISTS = CUSTOMER.fault(100, "group_not_exists", "Customer group does not exist.")
 STORE_NOT_EXISTS = CUSTOMER.fault(100, "store_not_exists", "Requested store does not exist.")
 FILTERS_INVALID = CUSTOMER.fault(
     101, "filters_invalid", "Invalid filters specified. Details in error message."
 )
-CUSTOMER_NOT_EXISTS = CUSTOMER.fault(102, "customer_not_exists", "Customer not exists.")
-NOT_DELETED = CUSTOMER.fault(103, "not_deleted", "Customer not deleted. Details in error message.")
+CUSTOMER_NOT_EXISTS = CUSTOMER.fault(
+    102, "customer_not_exists", "Customer not exists.", Kind.NOT_FOUND
+)
+NOT_DELETED = CUSTOMER.fault(
+    103, "not_deleted", "Customer not deleted. Details in error message.", Kind.INTERNAL
+)
 
 # The entity's fields in the order clients see them, as SQL over ``customer c``.
 _ENTITY_FIELDS: tuple[tuple[str, str], ...] = (

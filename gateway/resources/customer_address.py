@@ -7,6 +7,7 @@ never dangle; ``is_default_*`` in an entity is derived from them.
 
 from typing import Any
 
+from gateway.faults import Kind
 from gateway.resources.address_data import AddressChange, AddressFields, parse_address_data
 from gateway.resources.kit import CallContext, InvalidData, Param, Resource, id_param
 from gateway.resources.kit.sql import assignments, json_object_sql, placeholders, utc_text_sql
@@ -19,10 +20,14 @@ CUSTOMER_ADDRESS = Resource(
 DATA_INVALID = CUSTOMER_ADDRESS.fault(
     100, "data_invalid", "Invalid address data. Details in error message."
 )
-CUSTOMER_NOT_EXISTS = CUSTOMER_ADDRESS.fault(101, "customer_not_exists", "Customer not exists.")
-ADDRESS_NOT_EXISTS = CUSTOMER_ADDRESS.fault(102, "address_not_exists", "Address not exists.")
+CUSTOMER_NOT_EXISTS = CUSTOMER_ADDRESS.fault(
+    101, "customer_not_exists", "Customer not exists.", Kind.NOT_FOUND
+)
+ADDRESS_NOT_EXISTS = CUSTOMER_ADDRESS.fault(
+    102, "address_not_exists", "Address not exists.", Kind.NOT_FOUND
+)
 NOT_DELETED = CUSTOMER_ADDRESS.fault(
-    103, "not_deleted", "Address not deleted. Details in error message."
+    103, "not_deleted", "Address not deleted. Details in error message.", Kind.INTERNAL
 )
 
 # Stored columns an address entity shows as they are (street is one text, lines joined by LF).

@@ -15,9 +15,9 @@ from aiohttp import web
 from jsonrpcserver.codes import ERROR_INVALID_REQUEST
 
 from gateway.core.context import RequestContext
-from gateway.core.faults import FaultError
 from gateway.core.idempotency import Replay
 from gateway.core.streams import stream_rows
+from gateway.faults import FaultError
 from gateway.frontends.jsonrpc.envelope import Part, encode, handle
 from gateway.frontends.jsonrpc.methods import TOP_LEVEL, methods_table
 from gateway.frontends.jsonrpc.openrpc import openrpc_document, served_at

@@ -34,7 +34,7 @@ from jsonrpcserver.result import (
 from jsonrpcserver.sentinels import NODATA
 
 from gateway.core.idempotency import Replay
-from gateway.core.naming import snake_case
+from gateway.naming import snake_case
 from gateway.resources.kit import RowStream
 
 __all__ = ["Part", "encode", "handle"]

@@ -15,7 +15,7 @@ from jsonrpcserver.methods import Methods
 
 from gateway.core import authentication, catalogue, runner
 from gateway.core.context import RequestContext
-from gateway.core.faults import FaultError, MalformedParams
+from gateway.faults import FaultError, MalformedParams
 from gateway.frontends.rendering import fault_listing, multicall_slot, rpc_error
 from gateway.resources import METHODS
 

@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
-from gateway.core.faults import GLOBAL, Fault
+from gateway.faults import GLOBAL, Fault
 from gateway.resources.kit import Resource, ResourceMethod
 
 __all__ = ["openrpc_document", "served_at"]

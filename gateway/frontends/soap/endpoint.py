@@ -17,8 +17,8 @@ from aiohttp import web
 from lxml import etree
 
 from gateway.core.context import RequestContext
-from gateway.core.faults import FaultError, MalformedParams
 from gateway.core.idempotency import Replay
+from gateway.faults import FaultError, MalformedParams
 from gateway.frontends.rendering import soap_fault
 from gateway.frontends.soap import v1, v2
 from gateway.frontends.soap.types import OPERATIONS

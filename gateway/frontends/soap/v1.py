@@ -14,7 +14,7 @@ from lxml import etree
 
 from gateway.core import authentication, catalogue, runner
 from gateway.core.context import RequestContext
-from gateway.core.faults import FaultError
+from gateway.faults import FaultError
 from gateway.frontends.rendering import multicall_slot
 from gateway.frontends.soap.xml import decode, encode
 from gateway.resources.kit import plain

@@ -23,8 +23,8 @@ import orjson
 from gateway.auth.acl import allows
 from gateway.auth.passwords import SecretHasher
 from gateway.auth.users import Principal
-from gateway.core.faults import Fault
-from gateway.core.naming import snake_case
+from gateway.faults import Fault, Kind
+from gateway.naming import snake_case
 from gateway.resources.kit.stores import StoreCache, StoreViews
 
 __all__ = ["CallContext", "Handler", "Param", "ReadAhead", "Resource", "ResourceMethod"]
@@ -150,9 +150,9 @@ class Resource:
         self.faults: list[Fault] = []
         self.methods: list[ResourceMethod] = []
 
-    def fault(self, code: int, name: str, message: str) -> Fault:
+    def fault(self, code: int, name: str, message: str, kind: Kind = Kind.INVALID) -> Fault:
         """Declare one of this resource's faults."""
-        declared = Fault(code, name, message, self.name)
+        declared = Fault(code, name, message, kind, self.name)
         self.faults.append(declared)
         return declared
 

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 import asyncpg
 
-from gateway.core.faults import LIMIT_EXCEEDED, Fault
+from gateway.faults import LIMIT_EXCEEDED, Fault
 from gateway.resources.kit.declarations import CallContext
 from gateway.resources.kit.filters import (
     Column,

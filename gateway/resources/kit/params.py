@@ -5,7 +5,7 @@ import functools
 import re
 from typing import Any
 
-from gateway.core.faults import INVALID_REQUEST_PARAM
+from gateway.faults import INVALID_REQUEST_PARAM
 from gateway.resources.kit.declarations import Param
 
 __all__ = ["FILTERS", "ID_OR_CODE", "NO_SUCH_ID", "OPTIONS", "STORE", "id_param", "parse_id"]
