@@ -18,8 +18,8 @@ from gateway.database import (
     directly_connected,
     upgrade,
 )
-from gateway.frontends import rest
 from gateway.frontends.jsonrpc import endpoint as jsonrpc
+from gateway.frontends.rest import routes as rest
 from gateway.frontends.soap import endpoint as soap
 from gateway.http import operations, pages
 from gateway.http.access_log import AccessLog
@@ -55,7 +55,7 @@ def create_app(
     operations.add_routes(app)
     pages.add_routes(app)
     app[METRICS] = Metrics(
-        methods=jsonrpc.METHOD_NAMES | frozenset(rest.OPERATIONS.values()) | soap.OPERATION_NAMES,
+        methods=jsonrpc.METHOD_NAMES | rest.OPERATIONS | soap.OPERATION_NAMES,
         api_paths=frozenset(METHODS),
     )
     app[ACCESS_LOG] = AccessLog(

@@ -83,8 +83,8 @@ async def test_a_multicall_as_a_whole_ends_at_its_deadline(
     await api.execute(
         "INSERT INTO customer (website_id, store_id, group_id, email, firstname, lastname)"
         " SELECT 1, 1, 1, 'user' || n || '@example.com', 'F', 'L'"
-        " FROM generate_series(1, 20000) AS n"
-    )
+        " FROM generate_series(1, 100000) AS n"
+    )  # enough that five such counts outlast the deadline, even on a fast machine
     slow = "[a-z0-9]{0,40}[0-9]{0,40}[a-z0-9]{0,40}[0-9]{0,40}@x"
     calls = [["customer.count", [{"email": {"regexp": slow}}]] for _ in range(5)]
     # The room a timer firing late may need on this machine now.

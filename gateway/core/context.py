@@ -14,8 +14,10 @@ import asyncpg
 from gateway.auth.passwords import SecretHasher
 from gateway.auth.session_cache import SessionCache
 from gateway.auth.sessions import touch_after
+from gateway.auth.users import Principal
+from gateway.core import idempotency
 from gateway.core.deadlines import Deadlines, Watch
-from gateway.core.idempotency import KeyedRequest, Replay, Upkeep
+from gateway.core.idempotency import KeyedRequest, StoredAnswer, Upkeep
 from gateway.core.slots import Slots
 from gateway.faults import INTERNAL, QUERY_TIMEOUT, FaultError, MalformedParams
 from gateway.notices import Listener
@@ -68,7 +70,7 @@ class Services:
             Deadlines(settings.call_deadline),
             Slots(settings.heavy_slots, _share(settings.heavy_slots), settings.busy_wait),
             Slots(settings.stream_slots, _share(settings.stream_slots), settings.busy_wait),
-            Upkeep(),
+            Upkeep(pool),
             sessions,
             stores,
             Listener((sessions, stores)),
@@ -109,6 +111,27 @@ class RequestContext:
         if self._connection is None:
             self._connection = await self.services.pool.acquire()
         return self._connection
+
+    async def claim_key(self, principal: Principal) -> None:
+        """Take the request's ``Idempotency-Key``, if it has one, before its first write
+        (``gateway.core.idempotency``); or raise ``Replay``, or a fault."""
+        if self.keyed is not None:
+            services = self.services
+            await idempotency.claim(
+                self.keyed,
+                await self.connection(),
+                principal.user_id,
+                services.settings,
+                services.upkeep,
+            )
+
+    async def keep_answer(self, answer: StoredAnswer) -> None:
+        """Store the answer of a request that claimed its key, and commit it with its writes."""
+        if self.keyed is not None:
+            services = self.services
+            await idempotency.keep(
+                self.keyed, await self.connection(), answer, services.settings, services.upkeep
+            )
 
     @asynccontextmanager
     async def outside_transaction(self) -> AsyncIterator[asyncpg.Connection]:
@@ -260,8 +283,6 @@ class Operation:
             return
         if isinstance(exc, FaultError):
             self._entry["fault"] = exc.fault.name
-        elif isinstance(exc, Replay):
-            self._entry["replayed"] = True
         elif isinstance(exc, MalformedParams):
             self._entry["fault"] = "malformed_params"
         elif isinstance(exc, Exception) and not isinstance(exc, self._passing):

@@ -29,22 +29,18 @@ import hashlib
 import re
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import asyncpg
 import orjson
 from asyncpg.transaction import Transaction
 
-from gateway.auth.users import Principal
 from gateway.faults import (
     IDEMPOTENCY_KEY_REUSED,
     INVALID_REQUEST_PARAM,
     LIMIT_EXCEEDED,
     REQUEST_IN_PROGRESS,
 )
-
-if TYPE_CHECKING:
-    from gateway.core.context import RequestContext
+from gateway.settings import Settings
 
 __all__ = [
     "KeyedRequest",
@@ -79,9 +75,11 @@ class StoredAnswer:
     body: bytes
 
 
-class Replay(Exception):
+class Replay(BaseException):
     """The request was answered before, under its key: this answer is sent again, and
-    nothing runs."""
+    nothing runs. Not an error (a BaseException, as CancelledError is): it unwinds every
+    layer untouched, up to the endpoint pipeline that sends the answer
+    (``gateway.http.pipeline``)."""
 
     def __init__(self, answer: StoredAnswer) -> None:
         super().__init__("replay")
@@ -130,20 +128,24 @@ DELETE FROM api_idempotency WHERE ctid = ANY (ARRAY(
 _LOCK_TIMEOUT_SQL = "SELECT set_config('lock_timeout', $1, true)"
 
 
-async def claim(ctx: "RequestContext", principal: Principal) -> None:
-    """Take the request's key for ``principal`` before its first write, opening the
-    transaction that will hold the writes and the answer; or raise ``Replay``, or a fault."""
-    keyed = ctx.keyed
-    if keyed is None or keyed.claimed:
+async def claim(
+    keyed: KeyedRequest,
+    connection: asyncpg.Connection,
+    user_id: int,
+    settings: Settings,
+    upkeep: "Upkeep",
+) -> None:
+    """Take the request's key for ``user_id`` before its first write, opening the
+    transaction (on ``connection``) that will hold the writes and the answer; or raise
+    ``Replay``, or a fault."""
+    if keyed.claimed:
         return
     if not _KEY.fullmatch(keyed.key):
         raise INVALID_REQUEST_PARAM(
             "The Idempotency-Key header must be 1 to 255 printable ASCII characters."
         )
-    settings = ctx.services.settings
-    upkeep = ctx.services.upkeep
-    upkeep.maybe_run(ctx.services.pool)
-    keys, kept_bytes = upkeep.kept_by(principal.user_id)
+    upkeep.maybe_run()
+    keys, kept_bytes = upkeep.kept_by(user_id)
     for held, most, name in (
         (keys, settings.idempotency_max_keys, "GATEWAY_IDEMPOTENCY_MAX_KEYS"),
         (kept_bytes, settings.idempotency_max_bytes, "GATEWAY_IDEMPOTENCY_MAX_BYTES"),
@@ -155,17 +157,16 @@ async def claim(ctx: "RequestContext", principal: Principal) -> None:
                 limit=name,
                 value=most,
             )
-    connection = await ctx.connection()
     transaction = connection.transaction()
     await transaction.start()
     try:
         # Waiting on a first request that runs on: no longer than a statement may run.
         await connection.execute(_LOCK_TIMEOUT_SQL, f"{int(settings.db_command_timeout * 1000)}")
         for _ in range(2):  # a second time after an expired key is forgotten
-            args = (principal.user_id, keyed.key)
+            args = (user_id, keyed.key)
             if await connection.fetchval(_CLAIM_SQL, *args, keyed.digest, settings.idempotency_ttl):
                 await connection.execute(_LOCK_TIMEOUT_SQL, "0")
-                keyed.transaction, keyed.user_id = transaction, principal.user_id
+                keyed.transaction, keyed.user_id = transaction, user_id
                 return
             earlier = await connection.fetchrow(_EARLIER_SQL, *args)
             if earlier is None:
@@ -189,14 +190,19 @@ async def claim(ctx: "RequestContext", principal: Principal) -> None:
         raise
 
 
-async def keep(ctx: "RequestContext", answer: StoredAnswer) -> None:
-    """Store the answer of a request that claimed its key, and commit it with the writes."""
-    keyed = ctx.keyed
-    if keyed is None or keyed.transaction is None:
+async def keep(
+    keyed: KeyedRequest,
+    connection: asyncpg.Connection,
+    answer: StoredAnswer,
+    settings: Settings,
+    upkeep: "Upkeep",
+) -> None:
+    """Store the answer of a request that claimed its key (on its ``connection``), and
+    commit it with the writes."""
+    if keyed.transaction is None:
         return
     transaction, keyed.transaction = keyed.transaction, None
-    connection = await ctx.connection()
-    most = ctx.services.settings.idempotency_max_answer
+    most = settings.idempotency_max_answer
     if len(answer.body) > most:
         await transaction.rollback()
         raise LIMIT_EXCEEDED(
@@ -221,7 +227,7 @@ async def keep(ctx: "RequestContext", answer: StoredAnswer) -> None:
         if not connection.is_closed() and connection.is_in_transaction():
             await transaction.rollback()
         raise
-    ctx.services.upkeep.add(keyed.user_id, len(answer.body))
+    upkeep.add(keyed.user_id, len(answer.body))
 
 
 class Upkeep:
@@ -229,7 +235,8 @@ class Upkeep:
     of its own: deletes expired keys, and tallies what each API user keeps (``kept_by``), to
     which this process adds what it keeps meanwhile."""
 
-    def __init__(self, interval: float = 60.0) -> None:
+    def __init__(self, pool: asyncpg.Pool, interval: float = 60.0) -> None:
+        self.pool = pool
         self.interval = interval
         self._last = 0.0
         self._running: asyncio.Task[None] | None = None
@@ -243,17 +250,17 @@ class Upkeep:
         keys, kept_bytes = self.kept_by(user_id)
         self._kept[user_id] = (keys + 1, kept_bytes + answer_bytes)
 
-    def maybe_run(self, pool: asyncpg.Pool) -> None:
+    def maybe_run(self) -> None:
         now = time.monotonic()
         if now - self._last < self.interval or self._running is not None:
             return
         self._last = now
-        self._running = asyncio.create_task(self._run(pool))
+        self._running = asyncio.create_task(self._run())
 
-    async def _run(self, pool: asyncpg.Pool) -> None:
+    async def _run(self) -> None:
         try:
-            await pool.execute(_SWEEP_SQL)
-            rows = await pool.fetch(_KEPT_SQL)
+            await self.pool.execute(_SWEEP_SQL)
+            rows = await self.pool.fetch(_KEPT_SQL)
             self._kept = {row["user_id"]: (row["keys"], row["bytes"]) for row in rows}
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             pass  # the next claim's upkeep will try again

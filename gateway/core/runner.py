@@ -18,7 +18,7 @@ import orjson
 
 from gateway.auth.acl import allows
 from gateway.auth.users import Principal
-from gateway.core import idempotency, streams
+from gateway.core import streams
 from gateway.core.binding import bind_args
 from gateway.core.context import RequestContext
 from gateway.faults import (
@@ -66,7 +66,7 @@ async def call(
         if ctx.answer_left <= 0:
             raise _answer_too_large(ctx)
         if method.writes:
-            await idempotency.claim(ctx, principal)
+            await ctx.claim_key(principal)
         connection = await ctx.connection()
         call_context = _call_context(
             ctx,
@@ -88,8 +88,6 @@ async def call(
         return result
     except FaultError as error:
         entry["fault"] = error.fault.name
-        raise
-    except idempotency.Replay:
         raise
     except Exception as exc:
         if isinstance(exc, asyncpg.TransactionRollbackError) and ctx.atomic:
@@ -235,7 +233,7 @@ async def multi_call(ctx: RequestContext, principal: Principal, batch: MultiCall
     writes = batch.writes_for(principal)
     if writes:
         # Before the first call: an atomic multiCall's transaction goes inside the key's.
-        await idempotency.claim(ctx, principal)
+        await ctx.claim_key(principal)
     if not (batch.atomic and writes):
         stop_at_fault = batch.stop_at_fault or batch.atomic
         return await _run_calls(ctx, principal, batch.calls, stop_at_fault=stop_at_fault)

@@ -15,15 +15,14 @@ from aiohttp import web
 from jsonrpcserver.codes import ERROR_INVALID_REQUEST
 
 from gateway.core.context import RequestContext
-from gateway.core.idempotency import Replay
 from gateway.core.streams import stream_rows
 from gateway.faults import FaultError
 from gateway.frontends.jsonrpc.envelope import Part, encode, handle
 from gateway.frontends.jsonrpc.methods import TOP_LEVEL, methods_table
 from gateway.frontends.jsonrpc.openrpc import openrpc_document, served_at
 from gateway.frontends.rendering import rpc_error
-from gateway.http.bodies import BodyRefused, read_body
-from gateway.http.exchange import exchange, replayed
+from gateway.http.bodies import BodyRefused
+from gateway.http.pipeline import Codec, serve
 from gateway.http.urls import public_url
 from gateway.resources import FAULTS, RESOURCES
 from gateway.resources.kit import RowStream
@@ -60,43 +59,39 @@ async def openrpc_json(request: web.Request) -> web.Response:
     return web.json_response(served_at(_DOCUMENT, public_url(request, _ENDPOINT)))
 
 
-async def jsonrpc_endpoint(request: web.Request) -> web.StreamResponse:
-    async with exchange(request, "jsonrpc") as current:
-        ctx = current.context
-        try:
-            body = await read_body(request)
-        except BodyRefused as refused:
-            error = {"code": ERROR_INVALID_REQUEST, "message": refused.message}
-            answer = encode({"jsonrpc": "2.0", "error": error, "id": None})[0]
-            response = web.Response(status=refused.status, body=answer, content_type=_JSON)
-            response.force_close()  # the rest of the body may still be on its way
-            return response
-        current.expect_key(body)
-        ctx.may_stream = _BATCH.match(body) is None  # one call, not a batch
-        _REQUEST.set(request)
-        try:
-            parts = await handle(
-                body,
-                _METHODS,
-                ctx,
-                max_batch=ctx.services.settings.max_batch,
-                request_id_of_log=ctx.request_id,
-            )
-        except Replay as replay:
-            return replayed(replay)
-        if parts is None:
-            response = web.Response(status=204)
-        elif len(parts) == 1 and type(parts[0]) is bytes:
-            response = web.Response(body=parts[0], content_type=_JSON)
-        else:
-            # A streamed list is a read of a single call: it never claims a key.
-            return await _stream(request, ctx, parts)
-        return await current.keep(response, _unkept)
+async def _answer(request: web.Request, ctx: RequestContext, body: bytes) -> web.StreamResponse:
+    ctx.may_stream = _BATCH.match(body) is None  # one call, not a batch
+    _REQUEST.set(request)
+    parts = await handle(
+        body,
+        _METHODS,
+        ctx,
+        max_batch=ctx.services.settings.max_batch,
+        request_id_of_log=ctx.request_id,
+    )
+    if parts is None:
+        return web.Response(status=204)
+    if len(parts) == 1 and type(parts[0]) is bytes:
+        return web.Response(body=parts[0], content_type=_JSON)
+    return await _stream(request, ctx, parts)
 
 
-def _unkept(error: FaultError) -> web.Response:
+def _refused(request: web.Request, refused: BodyRefused) -> web.Response:
+    error = {"code": ERROR_INVALID_REQUEST, "message": refused.message}
+    answer = encode({"jsonrpc": "2.0", "error": error, "id": None})[0]
+    return web.Response(status=refused.status, body=answer, content_type=_JSON)
+
+
+def _unkept(request: web.Request, error: FaultError) -> web.Response:
     failed = {"jsonrpc": "2.0", "error": rpc_error(error), "id": None}
     return web.Response(body=encode(failed)[0], content_type=_JSON)
+
+
+_CODEC = Codec("jsonrpc", _answer, _refused, _unkept)
+
+
+async def jsonrpc_endpoint(request: web.Request) -> web.StreamResponse:
+    return await serve(request, _CODEC)
 
 
 async def _stream(

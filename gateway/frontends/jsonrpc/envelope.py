@@ -33,7 +33,6 @@ from jsonrpcserver.result import (
 )
 from jsonrpcserver.sentinels import NODATA
 
-from gateway.core.idempotency import Replay
 from gateway.naming import snake_case
 from gateway.resources.kit import RowStream
 
@@ -150,8 +149,6 @@ async def _dispatch_one(
             answer = _answer(request.version, request.id, result=result)
         except JsonRpcError as error:
             answer = _error(error.code, error.message, request.id, error.data, request.version)
-        except Replay:
-            raise  # the whole request was answered before: the endpoint sends that answer
         except Exception:
             # The methods turn their own failures into JsonRpcError; anything else is a bug,
             # logged here and answered with the request id only.

@@ -17,7 +17,6 @@ from aiohttp import web
 from lxml import etree
 
 from gateway.core.context import RequestContext
-from gateway.core.idempotency import Replay
 from gateway.faults import FaultError, MalformedParams
 from gateway.frontends.rendering import soap_fault
 from gateway.frontends.soap import v1, v2
@@ -30,8 +29,9 @@ from gateway.frontends.soap.wsdl import (
     wsi_wsdl,
 )
 from gateway.frontends.soap.xml import ENCODING, ENVELOPE, Malformed, escape, parse_request
-from gateway.http.bodies import BodyRefused, read_body
-from gateway.http.exchange import SERVICES, exchange, replayed
+from gateway.http.bodies import BodyRefused
+from gateway.http.exchange import SERVICES
+from gateway.http.pipeline import Codec, serve
 from gateway.http.urls import public_url
 
 __all__ = ["OPERATION_NAMES", "add_routes"]
@@ -137,21 +137,19 @@ def _answer(body: bytes, status: int = 200) -> web.Response:
     return web.Response(body=body, status=status, content_type=_XML, charset="utf-8")
 
 
-async def _endpoint(request: web.Request, choose: Callable[[bool], _Dialect]) -> web.Response:
+async def _endpoint(request: web.Request, choose: Callable[[bool], _Dialect]) -> web.StreamResponse:
     dialect = choose(request.app[SERVICES].settings.soap_wsi)
     if request.method == "GET":
         if "wsdl" not in request.query:
             raise web.HTTPNotFound(text="Add ?wsdl to read this endpoint's WSDL.")
         return _answer(_wsdl(dialect.name, public_url(request, request.path)))
-    async with exchange(request, "soap") as current:
-        ctx = current.context
-        try:
-            body = await read_body(request)
-        except BodyRefused as refused:
-            response = _answer(_fault("SOAP-ENV:Client", refused.message), refused.status)
-            response.force_close()  # the rest of the body may still be on its way
-            return response
-        current.expect_key(body)
+    return await serve(request, _CODECS[dialect.name])
+
+
+def _answering(
+    dialect: "_Dialect",
+) -> Callable[[web.Request, RequestContext, bytes], Awaitable[web.StreamResponse]]:
+    async def answer(request: web.Request, ctx: RequestContext, body: bytes) -> web.StreamResponse:
         try:
             element, namespace, parts = parse_request(body)
             name = dialect.operation(element)
@@ -160,14 +158,24 @@ async def _endpoint(request: web.Request, choose: Callable[[bool], _Dialect]) ->
             with ctx.operation(f"soap.{dialect.name}.{name}", passing=(Malformed,)):
                 tag, part = await dialect.dispatch(ctx, name, parts)
             body_xml = f"<ns1:{tag}>{part}</ns1:{tag}>"
-            response = _answer(_envelope(namespace, body_xml, encoded=dialect.encoded))
+            return _answer(_envelope(namespace, body_xml, encoded=dialect.encoded))
         except (Malformed, MalformedParams) as malformed:
-            response = _answer(_fault("SOAP-ENV:Client", str(malformed)))
+            return _answer(_fault("SOAP-ENV:Client", str(malformed)))
         except FaultError as error:
-            response = _answer(_fault(*soap_fault(error)))
-        except Replay as replay:
-            return replayed(replay)
-        return await current.keep(response, lambda e: _answer(_fault(*soap_fault(e))))
+            return _fault_answer(request, error)
+
+    return answer
+
+
+def _refused(request: web.Request, refused: BodyRefused) -> web.Response:
+    return _answer(_fault("SOAP-ENV:Client", refused.message), refused.status)
+
+
+def _fault_answer(request: web.Request, error: FaultError) -> web.Response:
+    return _answer(_fault(*soap_fault(error)))
+
+
+_CODECS = {d.name: Codec("soap", _answering(d), _refused, _fault_answer) for d in (_V1, _V2, _WSI)}
 
 
 @functools.lru_cache(maxsize=64)  # a document per dialect and address the gateway is called by
