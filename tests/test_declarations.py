@@ -4,7 +4,8 @@ import inspect
 
 import pytest
 
-from gateway.resources import FAULTS, METHODS, RESOURCES
+from gateway.core.catalogue import declared_faults
+from gateway.resources import METHODS, RESOURCES
 from gateway.resources.kit import ResourceMethod
 
 
@@ -22,7 +23,10 @@ def test_each_handler_signature_matches_its_declared_params(path: str) -> None:
 def test_every_resource_is_in_the_table_with_its_faults() -> None:
     assert {m.resource.name for m in METHODS.values()} == {r.name for r in RESOURCES}
     for resource in RESOURCES:
-        assert FAULTS[resource.name] == tuple(resource.faults)
+        # Every fault a resource declares is one one of its methods may raise.
+        assert declared_faults(resource) == tuple(resource.faults)
+        for method in resource.methods:
+            assert all(f.resource in (resource.name, "global") for f in method.faults)
         codes_by_name = {f.name: f.code for f in resource.faults}
         assert len(codes_by_name) == len(resource.faults), "a fault name declared twice"
 

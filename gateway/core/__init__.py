@@ -1,4 +1,5 @@
 """The protocol-neutral core: what every front-end (JSON-RPC, REST, SOAP) calls, knowing no
-wire format. ``context`` (services, the request, operations), ``authentication`` (login,
-sessions, HTTP Basic), ``runner`` (calls and multiCall), ``binding`` (args), ``catalogue``
-(resources and faults), ``faults`` (the global faults), ``deadlines``."""
+wire format. ``api`` (Magento's API methods, once), ``context`` (services, the request,
+operations), ``authentication`` (login, sessions, HTTP Basic), ``call`` and ``multicall``
+(running resource methods), ``binding`` (args), ``catalogue`` (resources and their faults),
+``idempotency`` (keys), ``deadlines``, ``slots`` (turns), ``streams``."""

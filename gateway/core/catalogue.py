@@ -5,8 +5,9 @@ from typing import Any
 
 from gateway.auth.acl import allows
 from gateway.auth.users import Principal
-from gateway.faults import ACCESS_DENIED, GLOBAL, RESOURCE_PATH_INVALID, Fault
-from gateway.resources import FAULTS, RESOURCES
+from gateway.faults import ACCESS_DENIED, GLOBAL_FAULTS, RESOURCE_PATH_INVALID, Fault
+from gateway.resources import RESOURCES
+from gateway.resources.kit import Resource
 
 __all__ = ["global_faults", "resource_faults", "resources_for"]
 
@@ -40,7 +41,14 @@ def resources_for(principal: Principal) -> list[dict[str, Any]]:
 
 
 def global_faults() -> tuple[Fault, ...]:
-    return FAULTS[GLOBAL]
+    return GLOBAL_FAULTS
+
+
+def declared_faults(resource: Resource) -> tuple[Fault, ...]:
+    """The resource's own faults that its methods declare they may raise, in the order the
+    resource declares them."""
+    raised = {fault for method in resource.methods for fault in method.faults}
+    return tuple(fault for fault in resource.faults if fault in raised)
 
 
 def resource_faults(principal: Principal, resource_name: Any) -> tuple[Fault, ...]:
@@ -52,4 +60,4 @@ def resource_faults(principal: Principal, resource_name: Any) -> tuple[Fault, ..
         raise RESOURCE_PATH_INVALID()
     if not any(allows(principal.resources, m.acl) for m in resource.methods):
         raise ACCESS_DENIED()
-    return FAULTS[resource.name]
+    return declared_faults(resource)

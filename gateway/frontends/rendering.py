@@ -5,7 +5,14 @@ from typing import Any
 
 from gateway.faults import Fault, FaultError
 
-__all__ = ["fault_listing", "multicall_slot", "rest_fault", "rpc_error", "soap_fault"]
+__all__ = [
+    "fault_entries",
+    "fault_listing",
+    "multicall_slot",
+    "rest_fault",
+    "rpc_error",
+    "soap_fault",
+]
 
 
 def rpc_error(error: FaultError) -> dict[str, Any]:
@@ -26,6 +33,11 @@ def multicall_slot(error: FaultError) -> dict[str, Any]:
 def fault_listing(faults: tuple[Fault, ...]) -> list[dict[str, Any]]:
     """``globalFaults`` and ``resourceFaults`` answers."""
     return [{"code": f.code, "name": f.name, "message": f.message} for f in faults]
+
+
+def fault_entries(faults: tuple[Fault, ...]) -> list[dict[str, Any]]:
+    """The same in SOAP v1's shape: Magento's ``code`` and ``message``, and the stable name."""
+    return [{"code": f.code, "message": f.message, "fault": f.name} for f in faults]
 
 
 def rest_fault(error: FaultError) -> tuple[int, str, dict[str, str]]:

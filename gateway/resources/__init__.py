@@ -1,7 +1,6 @@
-"""The method table: every resource, its methods by API path, and its faults, gathered from
-the resource modules' declarations."""
+"""The method table: every resource and its methods by API path, gathered from the resource
+modules' declarations."""
 
-from gateway.faults import GLOBAL, GLOBAL_FAULTS, Fault
 from gateway.resources.customer import CUSTOMER
 from gateway.resources.customer_address import CUSTOMER_ADDRESS
 from gateway.resources.customer_group import CUSTOMER_GROUP
@@ -10,7 +9,7 @@ from gateway.resources.kit import Resource, ResourceMethod
 from gateway.resources.magento import CORE_MAGENTO
 from gateway.resources.store import CORE_STORE
 
-__all__ = ["FAULTS", "METHODS", "RESOURCES", "acl_paths"]
+__all__ = ["METHODS", "RESOURCES", "acl_paths"]
 
 # In the order Magento's ``resources`` lists them.
 RESOURCES: tuple[Resource, ...] = (
@@ -27,12 +26,6 @@ RESOURCES: tuple[Resource, ...] = (
 # core_store.list).
 METHODS: dict[str, ResourceMethod] = {
     path: m for r in RESOURCES for m in r.methods for path in (m.path, *m.alias_paths)
-}
-
-# By resource name, GLOBAL for the global ones; each in declaration order.
-FAULTS: dict[str, tuple[Fault, ...]] = {
-    GLOBAL: GLOBAL_FAULTS,
-    **{r.name: tuple(r.faults) for r in RESOURCES},
 }
 
 

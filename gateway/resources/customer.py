@@ -9,7 +9,7 @@ import asyncpg
 import orjson
 
 from gateway.auth.acl import PASSWORD_HASH
-from gateway.faults import INVALID_REQUEST_PARAM, Kind
+from gateway.faults import BUSY, INVALID_REQUEST_PARAM, LIMIT_EXCEEDED, QUERY_TIMEOUT, Kind
 from gateway.resources.customer_data import CustomerData, parse_customer_data
 from gateway.resources.kit import (
     FILTERS,
@@ -210,6 +210,7 @@ _ENTITY_SCHEMA = {"type": "object", "properties": {k: {} for k, _ in _ENTITY_FIE
 
 @CUSTOMER.method(
     "list",
+    faults=(FILTERS_INVALID, STORE_NOT_EXISTS, QUERY_TIMEOUT, BUSY, LIMIT_EXCEEDED),
     acl="customer/info",
     title="Retrieve customers",
     params=(FILTERS, STORE, OPTIONS),
@@ -269,6 +270,14 @@ async def _columns_for(ctx: CallContext, given: dict[str, Any]) -> dict[str, Any
 
 @CUSTOMER.method(
     "create",
+    faults=(
+        DATA_INVALID,
+        CUSTOMER_DATA_INVALID,
+        CUSTOMER_EXISTS,
+        WEBSITE_NOT_EXISTS,
+        GROUP_NOT_EXISTS,
+        STORE_NOT_EXISTS,
+    ),
     acl="customer/create",
     title="Create customer",
     params=(_CUSTOMER_DATA, STORE),
@@ -330,6 +339,7 @@ async def _read_infos_ahead(ctx: CallContext, calls: list[dict[str, Any]]) -> No
 
 @CUSTOMER.method(
     "info",
+    faults=(CUSTOMER_NOT_EXISTS, STORE_NOT_EXISTS),
     acl="customer/info",
     title="Retrieve customer data",
     params=(_CUSTOMER_ID, _ATTRIBUTES, STORE),
@@ -357,6 +367,14 @@ async def info(
 
 @CUSTOMER.method(
     "update",
+    faults=(
+        DATA_INVALID,
+        CUSTOMER_DATA_INVALID,
+        CUSTOMER_NOT_EXISTS,
+        CUSTOMER_EXISTS,
+        GROUP_NOT_EXISTS,
+        STORE_NOT_EXISTS,
+    ),
     acl="customer/update",
     title="Update customer data",
     params=(_CUSTOMER_ID, _CUSTOMER_DATA, STORE),
@@ -412,6 +430,7 @@ async def update(ctx: CallContext, customer_id: int, customer_data: Any, store: 
 
 @CUSTOMER.method(
     "delete",
+    faults=(CUSTOMER_NOT_EXISTS, NOT_DELETED),
     acl="customer/delete",
     title="Delete customer",
     params=(_CUSTOMER_ID,),
@@ -432,6 +451,7 @@ async def delete(ctx: CallContext, customer_id: int) -> bool:
 
 @CUSTOMER.method(
     "count",
+    faults=(FILTERS_INVALID, STORE_NOT_EXISTS, QUERY_TIMEOUT, BUSY),
     acl="customer/info",
     title="Count the customers that match filters",
     params=(FILTERS, STORE),

@@ -129,6 +129,7 @@ def _address_change(raw: Any, current: dict[str, Any] | None = None) -> AddressC
 
 @CUSTOMER_ADDRESS.method(
     "list",
+    faults=(CUSTOMER_NOT_EXISTS,),
     acl="customer/address/info",
     title="Retrieve customer addresses",
     params=(_CUSTOMER_ID,),
@@ -158,6 +159,7 @@ async def _apply_defaults(
 
 @CUSTOMER_ADDRESS.method(
     "create",
+    faults=(CUSTOMER_NOT_EXISTS, DATA_INVALID),
     acl="customer/address/create",
     title="Create customer address",
     params=(_CUSTOMER_ID, _ADDRESS_DATA),
@@ -191,6 +193,7 @@ async def create(ctx: CallContext, customer_id: int, address_data: Any) -> int:
 
 @CUSTOMER_ADDRESS.method(
     "info",
+    faults=(ADDRESS_NOT_EXISTS,),
     acl="customer/address/info",
     title="Retrieve address data",
     params=(_ADDRESS_ID,),
@@ -207,6 +210,7 @@ async def info(ctx: CallContext, address_id: int) -> Any:
 
 @CUSTOMER_ADDRESS.method(
     "update",
+    faults=(ADDRESS_NOT_EXISTS, DATA_INVALID),
     acl="customer/address/update",
     title="Update customer address data",
     params=(_ADDRESS_ID, _ADDRESS_DATA),
@@ -231,6 +235,7 @@ async def update(ctx: CallContext, address_id: int, address_data: Any) -> bool:
 
 @CUSTOMER_ADDRESS.method(
     "delete",
+    faults=(ADDRESS_NOT_EXISTS, NOT_DELETED),
     acl="customer/address/delete",
     title="Delete customer address",
     params=(_ADDRESS_ID,),

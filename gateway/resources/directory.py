@@ -70,6 +70,7 @@ def _is_text(value: Any) -> bool:
 
 @DIRECTORY_REGION.method(
     "list",
+    faults=(COUNTRY_NOT_EXISTS,),
     acl="directory/region",
     title="List of regions in specified country",
     params=(

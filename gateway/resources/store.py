@@ -42,6 +42,7 @@ def _is_store_ref(value: Any) -> bool:
 
 @CORE_STORE.method(
     "info",
+    faults=(STORE_NOT_EXISTS,),
     acl="core/store/info",
     title="Retrieve store data",
     params=(

@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 from jsonrpcserver.codes import ERROR_INVALID_REQUEST
 
+from gateway.core.api import API
 from gateway.core.context import RequestContext
 from gateway.core.streams import stream_rows
 from gateway.faults import FaultError
@@ -24,7 +25,7 @@ from gateway.frontends.rendering import rpc_error
 from gateway.http.bodies import BodyRefused
 from gateway.http.pipeline import Codec, serve
 from gateway.http.urls import public_url
-from gateway.resources import FAULTS, RESOURCES
+from gateway.resources import RESOURCES
 from gateway.resources.kit import RowStream
 
 __all__ = ["METHOD_NAMES", "add_routes"]
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 _JSON = "application/json"
 _BATCH = re.compile(rb"\s*\[")
 
-_DOCUMENT = openrpc_document(TOP_LEVEL, RESOURCES, FAULTS)
+_DOCUMENT = openrpc_document({name: API[name] for name in TOP_LEVEL}, RESOURCES)
 _ENDPOINT = "/api/jsonrpc"
 # The request being answered, for rpc.discover to name the endpoint's absolute URL (built
 # only then: few calls need it).

@@ -1,12 +1,14 @@
 """The OpenRPC 1.x document of the JSON-RPC API, built from what it is handed: the top-level
-methods (their signatures are their params), the resources with their methods (each path also
-a shortcut method such as ``customer.info``, with its input models' JSON schemas) and faults."""
+API methods (their signatures are their params, their declarations their summaries and
+faults), the resources with their methods (each path also a shortcut method such as
+``customer.info``, with its params' and result's JSON schemas and its declared faults)."""
 
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
-from gateway.faults import GLOBAL, Fault
+from gateway.core.api import CALL_FAULTS, KEYED_FAULTS, ApiMethod
+from gateway.faults import Fault
 from gateway.resources.kit import Resource, ResourceMethod
 
 __all__ = ["openrpc_document", "served_at"]
@@ -73,65 +75,32 @@ _RESOURCE_LIST = {
 _MULTICALL_RESULT = {"type": "array", "items": {}}
 
 
-# What a write under an Idempotency-Key can answer besides.
-_KEYED = ["idempotency_key_reused", "request_in_progress"]
-
-
 class _TopLevel(NamedTuple):
-    summary: str
+    """What JSON-RPC documents of an API method beyond the core's declaration of it."""
+
     result: dict[str, Any]
-    faults: tuple[str, ...]  # the global faults it can raise
     example: dict[str, Any]
 
 
 _TOP_LEVEL: dict[str, _TopLevel] = {
     "login": _TopLevel(
-        "Open a session: its id, 64 hex characters",
-        {"type": "string"},
-        ("access_denied",),
-        {"username": "shopbot", "apiKey": "the key the gateway printed"},
+        {"type": "string"}, {"username": "shopbot", "apiKey": "the key the gateway printed"}
     ),
-    "call": _TopLevel(
-        "Call one resource method",
-        {},
-        (
-            "session_expired",
-            "resource_path_invalid",
-            "access_denied",
-            "invalid_request_param",
-            "internal",
-            *_KEYED,
-        ),
-        {"sessionId": EXAMPLE_SESSION, "apiPath": "customer.info", "args": [1]},
-    ),
+    "call": _TopLevel({}, {"sessionId": EXAMPLE_SESSION, "apiPath": "customer.info", "args": [1]}),
     "multiCall": _TopLevel(
-        "Call several resource methods; options break and atomic",
         _MULTICALL_RESULT,
-        ("session_expired", *_KEYED),
         {
             "sessionId": EXAMPLE_SESSION,
             "calls": [["customer.info", [1]], ["customer_address.list", [1]]],
             "options": {"break": False},
         },
     ),
-    "endSession": _TopLevel(
-        "End a session", {"type": "boolean"}, (), {"sessionId": EXAMPLE_SESSION}
-    ),
-    "resources": _TopLevel(
-        "The resources and methods this user may call",
-        _RESOURCE_LIST,
-        ("session_expired",),
-        {"sessionId": EXAMPLE_SESSION},
-    ),
+    "endSession": _TopLevel({"type": "boolean"}, {"sessionId": EXAMPLE_SESSION}),
+    "resources": _TopLevel(_RESOURCE_LIST, {"sessionId": EXAMPLE_SESSION}),
     "resourceFaults": _TopLevel(
-        "A resource's faults",
-        _FAULT_LIST,
-        ("session_expired", "resource_path_invalid", "access_denied"),
-        {"sessionId": EXAMPLE_SESSION, "resourceName": "customer"},
+        _FAULT_LIST, {"sessionId": EXAMPLE_SESSION, "resourceName": "customer"}
     ),
-    "globalFaults": _TopLevel(
-        "The global faults", _FAULT_LIST, ("session_expired",), {"sessionId": EXAMPLE_SESSION}
-    ),
+    "globalFaults": _TopLevel(_FAULT_LIST, {"sessionId": EXAMPLE_SESSION}),
 }
 
 
@@ -145,27 +114,20 @@ def _examples(name: str, example: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [{"name": f"{name} example", "params": params}]
 
 
-def _error(fault: Fault) -> dict[str, Any]:
-    return {"code": fault.code, "message": fault.message, "data": {"fault": fault.name}}
+def _errors(faults: Iterable[Fault]) -> list[dict[str, Any]]:
+    unique = dict.fromkeys(faults)  # in order, once each
+    return [{"code": f.code, "message": f.message, "data": {"fault": f.name}} for f in unique]
 
 
-Faults = Mapping[str, tuple[Fault, ...]]
-
-
-def _global_errors(faults: Faults, names: tuple[str, ...]) -> list[dict[str, Any]]:
-    return [_error(f) for f in faults[GLOBAL] if f.name in names]
-
-
-def _top_level_methods(
-    top_level: Mapping[str, Callable[..., Any]], faults: Faults
-) -> list[dict[str, Any]]:
+def _top_level_methods(top_level: Mapping[str, ApiMethod]) -> list[dict[str, Any]]:
     methods = []
-    for name, (summary, result, fault_names, example) in _TOP_LEVEL.items():
-        parameters = list(inspect.signature(top_level[name]).parameters.values())[1:]
+    for name, method in top_level.items():
+        documented = _TOP_LEVEL[name]
+        parameters = list(inspect.signature(method.run).parameters.values())[1:]
         methods.append(
             {
                 "name": name,
-                "summary": summary,
+                "summary": method.summary,
                 "paramStructure": "either",
                 "params": [
                     {
@@ -175,9 +137,9 @@ def _top_level_methods(
                     }
                     for p in parameters
                 ],
-                "result": {"name": "result", "schema": result},
-                "errors": _global_errors(faults, fault_names),
-                "examples": _examples(name, example),
+                "result": {"name": "result", "schema": documented.result},
+                "errors": _errors(method.faults),
+                "examples": _examples(name, documented.example),
             }
         )
     methods.append(
@@ -192,14 +154,9 @@ def _top_level_methods(
     return methods
 
 
-def _resource_method(method: ResourceMethod, path: str, faults: Faults) -> dict[str, Any]:
+def _resource_method(method: ResourceMethod, path: str) -> dict[str, Any]:
     """The shortcut method ``path`` (the method's own path, or one under an alias)."""
-    global_faults = ["session_expired", "access_denied", "invalid_request_param", "internal"]
-    if method.writes:
-        global_faults += _KEYED
-    errors = _global_errors(faults, tuple(global_faults)) + [
-        _error(f) for f in faults[method.resource.name]
-    ]
+    keyed = KEYED_FAULTS if method.writes else ()
     alias = f" Another name of {method.path}." if path != method.path else ""
     return {
         "name": path,
@@ -223,15 +180,13 @@ def _resource_method(method: ResourceMethod, path: str, faults: Faults) -> dict[
             ),
         ],
         "result": {"name": "result", "schema": method.result_schema},
-        "errors": errors,
+        "errors": _errors((*CALL_FAULTS, *keyed, *method.faults)),
         "examples": _examples(path, {"sessionId": EXAMPLE_SESSION, **method.example}),
     }
 
 
 def openrpc_document(
-    top_level: Mapping[str, Callable[..., Any]],
-    resources: tuple[Resource, ...],
-    faults: Faults,
+    top_level: Mapping[str, ApiMethod], resources: tuple[Resource, ...]
 ) -> dict[str, Any]:
     """The document for these top-level methods, resources and faults, without its server
     (see ``served_at``)."""
@@ -243,9 +198,9 @@ def openrpc_document(
             "description": "OpenMage's customer web-services API over JSON-RPC 2.0.",
         },
         "methods": [
-            *_top_level_methods(top_level, faults),
+            *_top_level_methods(top_level),
             *(
-                _resource_method(method, path, faults)
+                _resource_method(method, path)
                 for r in resources
                 for method in r.methods
                 for path in (method.path, *method.alias_paths)

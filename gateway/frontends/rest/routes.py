@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from gateway.auth.users import Principal
-from gateway.core import runner
+from gateway.core import call
 from gateway.core.context import RequestContext
 from gateway.frontends.rest.wire import ROUTED_VERBS, Created, RestError, Verb, resource
 from gateway.resources.kit import plain
@@ -97,7 +97,7 @@ async def _list(
         if name in request.query:
             options[name] = request.query[name]
     args = {"filters": _filters(request), "options": options}
-    customers = plain(await runner.call(ctx, principal, "customer.list", args))
+    customers = plain(await call.call(ctx, principal, "customer.list", args))
     return [_entity(customer) for customer in customers]
 
 
@@ -111,13 +111,13 @@ async def _get(
     request: web.Request, ctx: RequestContext, principal: Principal, customer_id: str | None, _: Any
 ) -> Any:
     args = {"customerId": _path_id(customer_id)}
-    return _entity(plain(await runner.call(ctx, principal, "customer.info", args)))
+    return _entity(plain(await call.call(ctx, principal, "customer.info", args)))
 
 
 async def _create(
     request: web.Request, ctx: RequestContext, principal: Principal, _: str | None, data: Any
 ) -> Any:
-    customer_id = await runner.call(ctx, principal, "customer.create", {"customerData": data})
+    customer_id = await call.call(ctx, principal, "customer.create", {"customerData": data})
     return Created(f"{COLLECTION}/{customer_id}")
 
 
@@ -133,14 +133,14 @@ async def _update(
     if fixed:
         raise RestError(400, f"{', '.join(fixed)}: not allowed for updating.")
     args = {"customerId": target, "customerData": data}
-    await runner.call(ctx, principal, "customer.update", args)
+    await call.call(ctx, principal, "customer.update", args)
     return None
 
 
 async def _delete(
     request: web.Request, ctx: RequestContext, principal: Principal, customer_id: str | None, _: Any
 ) -> Any:
-    await runner.call(ctx, principal, "customer.delete", {"customerId": _path_id(customer_id)})
+    await call.call(ctx, principal, "customer.delete", {"customerId": _path_id(customer_id)})
     return None
 
 

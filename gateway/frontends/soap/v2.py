@@ -7,7 +7,7 @@ from typing import Any
 
 from lxml import etree
 
-from gateway.core import authentication, runner
+from gateway.core.api import API
 from gateway.core.context import RequestContext
 from gateway.frontends.soap.typed import read, write
 from gateway.frontends.soap.types import OPERATIONS, Operation
@@ -55,12 +55,10 @@ async def dispatch(
     session_id, arguments = _arguments(op, parts, literal)
     result: Any
     if op.name == "login":
-        result = await authentication.login(ctx, arguments.get("username"), arguments.get("apiKey"))
+        result = await API["login"].run(ctx, arguments.get("username"), arguments.get("apiKey"))
     elif op.name == "endSession":
-        await authentication.end_session(ctx, session_id)
-        result = True
+        result = await API["endSession"].run(ctx, session_id)
     else:
         assert op.api_path is not None
-        principal = await authentication.principal_for(ctx, session_id)
-        result = plain(await runner.call(ctx, principal, op.api_path, arguments))
+        result = plain(await API["call"].run(ctx, session_id, op.api_path, arguments))
     return write(result, op.result, "result" if literal else op.result_part, literal=literal)

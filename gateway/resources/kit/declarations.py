@@ -5,7 +5,8 @@ handler runs with.
     CUSTOMER_NOT_EXISTS = CUSTOMER.fault(102, "customer_not_exists", "Customer not exists.")
 
     @CUSTOMER.method("info", acl="customer/info", title="Retrieve the customer data",
-                     params=(CUSTOMER_ID, ATTRIBUTES, STORE), example={"customerId": 1})
+                     params=(CUSTOMER_ID, ATTRIBUTES, STORE), example={"customerId": 1},
+                     faults=(CUSTOMER_NOT_EXISTS, STORE_NOT_EXISTS))
     async def info(ctx: CallContext, customer_id: int, attributes=None, store=None): ...
 
 A handler receives a ``CallContext`` and its arguments by keyword (each param's name in
@@ -120,6 +121,9 @@ class ResourceMethod:
     # Arguments a newcomer can start from, by wire name (documentation: OpenRPC, the page).
     example: dict[str, Any] = field(default_factory=dict)
     read_ahead: ReadAhead | None = None
+    # The faults it may answer with, its resource's and global ones, besides those every call
+    # may (gateway.core.api.CALL_FAULTS): what resourceFaults and OpenRPC list.
+    faults: tuple[Fault, ...] = ()
     params_by_key: dict[str, Param] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -168,6 +172,7 @@ class Resource:
         description: str = "",
         example: dict[str, Any] | None = None,
         read_ahead: ReadAhead | None = None,
+        faults: tuple[Fault, ...] = (),
     ) -> Callable[[_H], _H]:
         """Declare the decorated handler as this resource's method ``name``."""
 
@@ -185,6 +190,7 @@ class Resource:
                     description=description,
                     example=example or {},
                     read_ahead=read_ahead,
+                    faults=faults,
                 )
             )
             return handler
