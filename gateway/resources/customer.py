@@ -10,13 +10,12 @@ import orjson
 
 from gateway.auth.acl import PASSWORD_HASH
 from gateway.faults import BUSY, INVALID_REQUEST_PARAM, LIMIT_EXCEEDED, QUERY_TIMEOUT, Kind
-from gateway.resources.customer_data import CustomerData, parse_customer_data
+from gateway.resources.customer_data import CUSTOMER_FIELDS, CustomerData, parse_customer_data
 from gateway.resources.kit import (
     FILTERS,
     OPTIONS,
     STORE,
     CallContext,
-    Column,
     InvalidData,
     Listing,
     Param,
@@ -24,7 +23,7 @@ from gateway.resources.kit import (
     id_param,
 )
 from gateway.resources.kit.fields import email_key
-from gateway.resources.kit.sql import assignments, json_object_sql, placeholders, utc_text_sql
+from gateway.resources.kit.sql import assignments, placeholders, utc_text_sql
 from gateway.resources.kit.stores import Store
 
 __all__ = ["COLUMNS", "CUSTOMER", "ENTITY_SQL"]
@@ -50,78 +49,14 @@ NOT_DELETED = CUSTOMER.fault(
     103, "not_deleted", "Customer not deleted. Details in error message.", Kind.INTERNAL
 )
 
-# The entity's fields in the order clients see them, as SQL over ``customer c``.
-_ENTITY_FIELDS: tuple[tuple[str, str], ...] = (
-    ("customer_id", "c.customer_id"),
-    ("created_at", utc_text_sql("c.created_at")),
-    ("updated_at", utc_text_sql("c.updated_at")),
-    ("increment_id", "c.increment_id"),
-    ("store_id", "c.store_id"),
-    ("website_id", "c.website_id"),
-    ("created_in", "c.created_in"),
-    ("email", "c.email"),
-    ("firstname", "c.firstname"),
-    ("middlename", "c.middlename"),
-    ("lastname", "c.lastname"),
-    ("prefix", "c.prefix"),
-    ("suffix", "c.suffix"),
-    ("group_id", "c.group_id"),
-    ("dob", "to_char(c.dob, 'YYYY-MM-DD')"),
-    ("taxvat", "c.taxvat"),
-    ("gender", "c.gender"),
-    ("confirmation", "c.confirmation"),
-    ("default_billing", "c.default_billing"),
-    ("default_shipping", "c.default_shipping"),
-    ("disable_auto_group_change", "c.disable_auto_group_change"),
-    ("is_active", "c.is_active"),
-)
-_PASSWORD_HASH_FIELD = ("password_hash", "c.password_hash")
-
-
-ENTITY_SQL = json_object_sql(_ENTITY_FIELDS)
 # The entity by whether its reader may see password_hash.
 _ENTITY_FOR = {
-    False: ENTITY_SQL,
-    True: json_object_sql((*_ENTITY_FIELDS, _PASSWORD_HASH_FIELD)),
+    False: CUSTOMER_FIELDS.json_sql(CUSTOMER_FIELDS.answered(lambda _: False)),
+    True: CUSTOMER_FIELDS.json_sql(CUSTOMER_FIELDS.answered(lambda _: True)),
 }
-
-# What list and count may filter and order on: field name -> column and type.
-COLUMNS: dict[str, Column] = {
-    "customer_id": Column("c.customer_id", "int", index="key"),
-    "entity_id": Column("c.customer_id", "int", index="key"),
-    # Indexed with the key (schema/003): an equality is answered in key order.
-    **{
-        f: Column(f"c.{f}", "int", index="equality") for f in ("website_id", "store_id", "group_id")
-    },
-    "email": Column("c.email", "text", index="equality"),
-    **{
-        f: Column(f"c.{f}", "int")
-        for f in (
-            "gender",
-            "default_billing",
-            "default_shipping",
-        )
-    },
-    **{
-        f: Column(f"c.{f}", "text")
-        for f in (
-            "firstname",
-            "middlename",
-            "lastname",
-            "prefix",
-            "suffix",
-            "taxvat",
-            "created_in",
-            "increment_id",
-            "confirmation",
-        )
-    },
-    "dob": Column("c.dob", "date"),
-    "created_at": Column("c.created_at", "datetime"),
-    "updated_at": Column("c.updated_at", "datetime"),
-    "disable_auto_group_change": Column("c.disable_auto_group_change", "bool"),
-    "is_active": Column("c.is_active", "bool"),
-}
+ENTITY_SQL = _ENTITY_FOR[False]
+# What list and count may filter and order on.
+COLUMNS = CUSTOMER_FIELDS.columns()
 
 _LISTING = Listing("customer c", COLUMNS, key="customer_id", filters_invalid=FILTERS_INVALID)
 _INFO_SQL_FOR = {
@@ -202,7 +137,7 @@ _ATTRIBUTES = Param(
 )
 _CUSTOMER_ID = id_param("customerId")
 _CUSTOMER_DATA = Param("customerData", required=True, schema=CustomerData.model_json_schema())
-_ENTITY_SCHEMA = {"type": "object", "properties": {k: {} for k, _ in _ENTITY_FIELDS}}
+_ENTITY_SCHEMA = CUSTOMER_FIELDS.result_schema()
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -230,7 +165,7 @@ async def list_customers(
 
 def _customer_data(
     raw: Any, *, creating: bool, current: dict[str, Any] | None = None
-) -> CustomerData:
+) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise DATA_INVALID()
     try:
@@ -294,14 +229,13 @@ async def _columns_for(ctx: CallContext, given: dict[str, Any]) -> dict[str, Any
     result={"type": "integer"},
 )
 async def create(ctx: CallContext, customer_data: Any, store: Any = None) -> int:
-    data = _customer_data(customer_data, creating=True)
-    given = data.given()
+    given = _customer_data(customer_data, creating=True)
     chosen = await _store(ctx, store) if store is not None else None
-    if data.store_id is not None:
-        chosen = await _store(ctx, data.store_id)
-    website_id = (
-        data.website_id if data.website_id is not None else (chosen.website_id if chosen else None)
-    )
+    if given.get("store_id") is not None:
+        chosen = await _store(ctx, given["store_id"])
+    website_id = given.get("website_id")
+    if website_id is None and chosen is not None:
+        website_id = chosen.website_id
     if website_id is None:
         raise _data_invalid("website_id", "is required unless a store is given")
     views = await ctx.stores()
@@ -313,14 +247,16 @@ async def create(ctx: CallContext, customer_data: Any, store: Any = None) -> int
     # The admin store holds customers of every website, as in Magento.
     if chosen.store_id != 0 and chosen.website_id != website_id:
         raise _data_invalid("store_id", "belongs to another website")
-    group_id = data.group_id if data.group_id is not None else 1
+    group_id = given.get("group_id")
+    if group_id is None:
+        group_id = 1
     await _check_group(ctx, group_id)
     columns = await _columns_for(ctx, given)
     columns.update(
         website_id=website_id,
         store_id=chosen.store_id,
         group_id=group_id,
-        created_in=data.created_in or chosen.name,
+        created_in=given.get("created_in") or chosen.name,
     )
     names = list(columns)
     sql = _INSERT_SQL.format(columns=", ".join(names), values=placeholders(len(names)))
@@ -390,19 +326,18 @@ async def update(ctx: CallContext, customer_id: int, customer_data: Any, store: 
     current = await ctx.connection.fetchrow(_CURRENT_SQL, customer_id)
     if current is None:
         raise CUSTOMER_NOT_EXISTS()
-    data = _customer_data(customer_data, creating=False, current=dict(current))
-    given = data.given()
+    given = _customer_data(customer_data, creating=False, current=dict(current))
     for fixed in ("website_id", "created_in"):
         if fixed in given and given[fixed] != current[fixed]:
             raise _data_invalid(fixed, "cannot be changed")
     given.pop("website_id", None)
     given.pop("created_in", None)
-    if data.store_id is not None:
-        chosen = await _store(ctx, data.store_id)
+    if given.get("store_id") is not None:
+        chosen = await _store(ctx, given["store_id"])
         if chosen.store_id != 0 and chosen.website_id != current["website_id"]:
             raise _data_invalid("store_id", "belongs to another website")
-    if data.group_id is not None:
-        await _check_group(ctx, data.group_id)
+    if given.get("group_id") is not None:
+        await _check_group(ctx, given["group_id"])
     for default in ("default_billing", "default_shipping"):
         address_id = given.get(default)
         if (

@@ -1,36 +1,19 @@
-"""``customerData``: what a client may send to create or update a customer, and its rules."""
+"""The customer's fields, declared once (``CUSTOMER_FIELDS``), and ``customerData``: what a
+client may send to create or update a customer, and its rules."""
 
 from typing import Annotated, Any
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
 
+from gateway.auth.acl import PASSWORD_HASH
 from gateway.auth.passwords import is_importable_hash
+from gateway.resources.kit.entity import Entity, Soap
+from gateway.resources.kit.entity import Field as F
 from gateway.resources.kit.fields import Date, Flag, InvalidData, Text, details_of
+from gateway.resources.kit.sql import utc_text_sql
 
-__all__ = ["CustomerData", "parse_customer_data"]
-
-# Set by the gateway, never by a client.
-_NEVER_SET = ("rp_token", "rp_token_created_at")
-# The entity's own read-only fields: an update may carry them back as they are (a client that
-# sends customer.info's answer to customer.update), and they are then ignored.
-_READ_ONLY = ("customer_id", "entity_id", "created_at", "updated_at")
-_REQUIRED = ("email", "firstname", "lastname")
-# ``null`` clears these on update; any other field given as null is an error.
-_CLEARABLE = frozenset(
-    {
-        "middlename",
-        "prefix",
-        "suffix",
-        "dob",
-        "taxvat",
-        "gender",
-        "confirmation",
-        "increment_id",
-        "default_billing",
-        "default_shipping",
-    }
-)
+__all__ = ["CUSTOMER_FIELDS", "CustomerData", "parse_customer_data"]
 
 
 def _email(value: str) -> str:
@@ -58,37 +41,180 @@ def _password_hash(value: str) -> str:
 
 SmallId = Annotated[int, Field(ge=0, le=32767)]
 AddressId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+Email = Annotated[Text, AfterValidator(_email)]
+Password = Annotated[str, AfterValidator(_password)]
+PasswordHash = Annotated[Text, AfterValidator(_password_hash)]
+IncrementId = Annotated[Text, Field(max_length=50)]
+Gender = Annotated[int, Field(ge=1, le=3)]
+
+# The customer's fields, in the order its entity answers them: SQL over ``customer c``.
+CUSTOMER_FIELDS = Entity(
+    "customer",
+    (
+        F(
+            "customer_id",
+            "int",
+            sql="c.customer_id",
+            index="key",
+            read_only=True,
+            aliases=("entity_id",),
+            rest=1,
+            rest_name="entity_id",
+            soap=Soap(1, 1),
+        ),
+        F(
+            "created_at",
+            "datetime",
+            sql=utc_text_sql("c.created_at"),
+            column="c.created_at",
+            read_only=True,
+            rest=5,
+            soap=Soap(2),
+        ),
+        F(
+            "updated_at",
+            "datetime",
+            sql=utc_text_sql("c.updated_at"),
+            column="c.updated_at",
+            read_only=True,
+            soap=Soap(3),
+        ),
+        F(
+            "increment_id",
+            "text",
+            sql="c.increment_id",
+            value=IncrementId,
+            clearable=True,
+            soap=Soap(4),
+        ),
+        F("store_id", "int", sql="c.store_id", index="equality", value=SmallId, soap=Soap(5, 8)),
+        F(
+            "website_id",
+            "int",
+            sql="c.website_id",
+            index="equality",
+            value=SmallId,
+            rest=2,
+            soap=Soap(6, 7),
+        ),
+        F("created_in", "text", sql="c.created_in", value=Text, rest=7, soap=Soap(7)),
+        F(
+            "email",
+            "text",
+            sql="c.email",
+            index="equality",
+            value=Email,
+            required=True,
+            rest=3,
+            soap=Soap(8, 2),
+        ),
+        F(
+            "firstname",
+            "text",
+            sql="c.firstname",
+            value=Text,
+            required=True,
+            rest=8,
+            soap=Soap(9, 3),
+        ),
+        F(
+            "middlename",
+            "text",
+            sql="c.middlename",
+            value=Text,
+            clearable=True,
+            rest=9,
+            soap=Soap(10, 5),
+        ),
+        F(
+            "lastname",
+            "text",
+            sql="c.lastname",
+            value=Text,
+            required=True,
+            rest=10,
+            soap=Soap(11, 4),
+        ),
+        F("prefix", "text", sql="c.prefix", value=Text, clearable=True, rest=11, soap=Soap(13, 10)),
+        F("suffix", "text", sql="c.suffix", value=Text, clearable=True, rest=12, soap=Soap(14, 11)),
+        F(
+            "group_id",
+            "int",
+            sql="c.group_id",
+            index="equality",
+            value=SmallId,
+            rest=4,
+            soap=Soap(12, 9),
+        ),
+        F(
+            "dob",
+            "date",
+            sql="to_char(c.dob, 'YYYY-MM-DD')",
+            column="c.dob",
+            value=Date,
+            clearable=True,
+            rest=14,
+            soap=Soap(15, 12),
+        ),
+        F("taxvat", "text", sql="c.taxvat", value=Text, clearable=True, rest=13, soap=Soap(16, 13)),
+        F(
+            "gender",
+            "int",
+            sql="c.gender",
+            value=Gender,
+            clearable=True,
+            rest=15,
+            soap=Soap(input=14),
+        ),
+        F(
+            "confirmation",
+            "text",
+            sql="c.confirmation",
+            value=Text,
+            clearable=True,
+            soap=Soap(17, entity_type="xsd:boolean"),
+        ),
+        F("default_billing", "int", sql="c.default_billing", value=AddressId, clearable=True),
+        F("default_shipping", "int", sql="c.default_shipping", value=AddressId, clearable=True),
+        F(
+            "disable_auto_group_change",
+            "bool",
+            sql="c.disable_auto_group_change",
+            value=Flag,
+            rest=6,
+        ),
+        F("is_active", "bool", sql="c.is_active", value=Flag),
+        F(
+            "password_hash",
+            "text",
+            sql="c.password_hash",
+            column=None,
+            value=PasswordHash,
+            needs=PASSWORD_HASH,
+            soap=Soap(18),
+        ),
+        # Written, never answered.
+        F("password", "text", value=Password, soap=Soap(input=6)),
+        F("is_subscribed", "bool", value=Flag),
+        # Set by the gateway (a password reset), never by a client nor answered.
+        F("rp_token", "text"),
+        F("rp_token_created_at", "datetime"),
+    ),
+)
+CustomerData = CUSTOMER_FIELDS.input_model("CustomerData")
+_REQUIRED = tuple(f.name for f in CUSTOMER_FIELDS.fields if f.required)
+# ``null`` clears these on update; any other field given as null is an error.
+_CLEARABLE = frozenset(f.name for f in CUSTOMER_FIELDS.fields if f.clearable)
+# The entity's own read-only fields: an update may carry them back as they are (a client that
+# sends customer.info's answer to customer.update), and they are then ignored.
+_READ_ONLY = CUSTOMER_FIELDS.read_only()
+# Known, but set by the gateway alone.
+_NEVER_SET = tuple(f.name for f in CUSTOMER_FIELDS.fields if not f.sql and not f.writable)
 
 
-class CustomerData(BaseModel):
-    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
-
-    email: Annotated[Text, AfterValidator(_email)] | None = None
-    firstname: Text | None = None
-    middlename: Text | None = None
-    lastname: Text | None = None
-    prefix: Text | None = None
-    suffix: Text | None = None
-    taxvat: Text | None = None
-    dob: Date = None
-    gender: Annotated[int, Field(ge=1, le=3)] | None = None
-    website_id: SmallId | None = None
-    store_id: SmallId | None = None
-    group_id: SmallId | None = None
-    password: Annotated[str, AfterValidator(_password)] | None = None
-    password_hash: Annotated[Text, AfterValidator(_password_hash)] | None = None
-    confirmation: Text | None = None
-    increment_id: Annotated[Text, Field(max_length=50)] | None = None
-    created_in: Text | None = None
-    default_billing: AddressId | None = None
-    default_shipping: AddressId | None = None
-    disable_auto_group_change: Flag | None = None
-    is_active: Flag | None = None
-    is_subscribed: Flag | None = None
-
-    def given(self) -> dict[str, Any]:
-        """The fields the client sent, with their parsed values."""
-        return {name: getattr(self, name) for name in self.model_fields_set}
+def given(data: BaseModel) -> dict[str, Any]:
+    """The fields the client sent, with their parsed values."""
+    return {name: getattr(data, name) for name in data.model_fields_set}
 
 
 def _carried_back(raw: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
@@ -114,9 +240,10 @@ def _password_confirmation(raw: dict[str, Any]) -> list[dict[str, str]]:
 
 def parse_customer_data(
     raw: dict[str, Any], *, creating: bool, current: dict[str, Any] | None = None
-) -> CustomerData:
-    """Validate ``customerData``; every problem is reported at once (``InvalidData``).
-    ``current``: the stored customer, for an update (its own read-only fields may come back)."""
+) -> dict[str, Any]:
+    """Validate ``customerData``: the fields sent, with their parsed values; every problem is
+    reported at once (``InvalidData``). ``current``: the stored customer, for an update (its
+    own read-only fields may come back)."""
     raw = _carried_back(raw, current)
     details = _password_confirmation(raw)
     raw = {k: v for k, v in raw.items() if k != "password_confirmation"}
@@ -126,21 +253,21 @@ def parse_customer_data(
         for k in raw
         if k in protected
     ]
-    data: CustomerData | None = None
+    sent: dict[str, Any] | None = None
     try:
         data = CustomerData.model_validate({k: v for k, v in raw.items() if k not in protected})
+        sent = given(data)
     except ValidationError as error:
         details.extend(details_of(error))
-    if data is not None:
-        details.extend(_rule_problems(data, creating))
+    if sent is not None:
+        details.extend(_rule_problems(sent, creating))
     if details:
         raise InvalidData(details)
-    assert data is not None
-    return data
+    assert sent is not None
+    return sent
 
 
-def _rule_problems(data: CustomerData, creating: bool) -> list[dict[str, str]]:
-    given = data.given()
+def _rule_problems(given: dict[str, Any], creating: bool) -> list[dict[str, str]]:
     problems = []
     for name in _REQUIRED:
         value = given.get(name, None if creating else "kept")
@@ -152,8 +279,8 @@ def _rule_problems(data: CustomerData, creating: bool) -> list[dict[str, str]]:
             for name, value in given.items()
             if value is None and name not in _CLEARABLE and name not in _REQUIRED
         )
-    if data.password is not None and data.password_hash is not None:
+    if given.get("password") is not None and given.get("password_hash") is not None:
         problems.append({"field": "password", "message": "give password or password_hash"})
-    if creating and (data.default_billing or data.default_shipping):
+    if creating and (given.get("default_billing") or given.get("default_shipping")):
         problems.append({"field": "default_billing", "message": "a new customer has no addresses"})
     return problems

@@ -15,30 +15,15 @@ from gateway.auth.users import Principal
 from gateway.core import call
 from gateway.core.context import RequestContext
 from gateway.frontends.rest.wire import ROUTED_VERBS, Created, RestError, Verb, resource
+from gateway.resources.customer_data import CUSTOMER_FIELDS
 from gateway.resources.kit import plain
 
 __all__ = ["OPERATIONS", "add_routes"]
 
 COLLECTION = "/api/rest/customers"
 
-# The fields REST shows, in the order Magento's REST answers them, from the customer entity.
-_FIELDS = (
-    "entity_id",
-    "website_id",
-    "email",
-    "group_id",
-    "created_at",
-    "disable_auto_group_change",
-    "created_in",
-    "firstname",
-    "middlename",
-    "lastname",
-    "prefix",
-    "suffix",
-    "taxvat",
-    "dob",
-    "gender",
-)
+# The fields REST shows, in the order Magento's REST answers them.
+_FIELDS = CUSTOMER_FIELDS.ranked(lambda f: f.rest)
 _FILTER_OPERATORS = frozenset({"eq", "neq", "in", "nin", "gt", "lt", "from", "to", "like"})
 _FILTER_KEY = re.compile(r"filter\[(\w+)\]\[(\w+)\](?:\[\w*\])?")
 _MAX_LIMIT = 100
@@ -145,17 +130,18 @@ async def _delete(
 
 
 def _entity(customer: dict[str, Any]) -> dict[str, str | None]:
-    """The JSON-RPC entity as Magento's REST shows it: entity_id, and every value as text."""
+    """The JSON-RPC entity as Magento's REST shows it: under REST's names (entity_id), every
+    value as text, a date at midnight."""
     entity = {}
-    for name in _FIELDS:
-        value = customer["customer_id"] if name == "entity_id" else customer.get(name)
+    for field in _FIELDS:
+        value = customer.get(field.name)
         if isinstance(value, bool):
             value = "1" if value else "0"
         elif value is not None:
             value = str(value)
-        if name == "dob" and value is not None:
+        if field.kind == "date" and value is not None:
             value += " 00:00:00"
-        entity[name] = value
+        entity[field.rest_name or field.name] = value
     return entity
 
 

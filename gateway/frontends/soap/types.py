@@ -1,12 +1,17 @@
-"""SOAP v2's typed surface: its complex types and operations, written from the method and type
-tables of Magento 1's Customer API documentation. The WSDLs, the typed encoding of answers and
-the mapping of each operation onto an API path are all read from these tables.
+"""SOAP v2's typed surface: its complex types and operations, from the method and type tables of
+Magento 1's Customer API documentation; an entity's structs are read from its fields'
+declarations (``Field.soap``: which of them, in which order). The WSDLs, the typed encoding of
+answers and the mapping of each operation onto an API path are all read from these tables.
 
 A type is a ``Struct`` (named, typed fields in order) or an ``ArrayOf`` another type; a scalar
 is an XML Schema type name (``xsd:int``, ``xsd:string``, ``xsd:boolean``).
 """
 
 from dataclasses import dataclass
+
+from gateway.resources.customer_data import CUSTOMER_FIELDS
+from gateway.resources.kit.entity import Entity, Field
+from gateway.resources.kit.filters import Kind
 
 __all__ = ["OPERATIONS", "STRUCTS", "ArrayOf", "Operation", "Struct", "TypeRef"]
 
@@ -40,6 +45,33 @@ def _struct(name: str, fields: str, *, optional: bool = True) -> Struct:
 
 STRUCTS: dict[str, Struct | ArrayOf] = {}
 
+# A field's kind as the XML Schema type SOAP v2 gives it, unless the field says otherwise.
+_XSD: dict[Kind, str] = {
+    "int": "xsd:int",
+    "text": "xsd:string",
+    "date": "xsd:string",
+    "datetime": "xsd:string",
+    "bool": "xsd:boolean",
+}
+
+
+def _typed(field: Field, declared: str | None) -> TypeRef:
+    if declared is None:
+        return _XSD[field.kind]
+    return declared if ":" in declared else STRUCTS[declared]
+
+
+def _entity_struct(name: str, entity: Entity) -> Struct:
+    """The struct of an entity as answered: its fields in SOAP v2's order."""
+    fields = entity.ranked(lambda f: f.soap.entity)
+    return Struct(name, tuple((f.name, _typed(f, f.soap.entity_type)) for f in fields))
+
+
+def _input_struct(name: str, entity: Entity) -> Struct:
+    """The struct a client writes an entity with."""
+    fields = entity.ranked(lambda f: f.soap.input)
+    return Struct(name, tuple((f.name, _typed(f, f.soap.input_type)) for f in fields))
+
 
 def _add(kind: Struct | ArrayOf) -> Struct | ArrayOf:
     STRUCTS[kind.name] = kind
@@ -56,53 +88,9 @@ COMPLEX_FILTER = _add(
 )
 _add(ArrayOf("complexFilterArray", COMPLEX_FILTER))
 FILTERS = _add(_struct("filters", "filter associativeArray\ncomplex_filter complexFilterArray"))
-CUSTOMER_ENTITY = _add(
-    _struct(
-        "customerCustomerEntity",
-        """
-        customer_id xsd:int
-        created_at xsd:string
-        updated_at xsd:string
-        increment_id xsd:string
-        store_id xsd:int
-        website_id xsd:int
-        created_in xsd:string
-        email xsd:string
-        firstname xsd:string
-        middlename xsd:string
-        lastname xsd:string
-        group_id xsd:int
-        prefix xsd:string
-        suffix xsd:string
-        dob xsd:string
-        taxvat xsd:string
-        confirmation xsd:boolean
-        password_hash xsd:string
-        """,
-    )
-)
+CUSTOMER_ENTITY = _add(_entity_struct("customerCustomerEntity", CUSTOMER_FIELDS))
 CUSTOMER_ENTITY_ARRAY = _add(ArrayOf("customerCustomerEntityArray", CUSTOMER_ENTITY))
-CUSTOMER_TO_CREATE = _add(
-    _struct(
-        "customerCustomerEntityToCreate",
-        """
-        customer_id xsd:int
-        email xsd:string
-        firstname xsd:string
-        lastname xsd:string
-        middlename xsd:string
-        password xsd:string
-        website_id xsd:int
-        store_id xsd:int
-        group_id xsd:int
-        prefix xsd:string
-        suffix xsd:string
-        dob xsd:string
-        taxvat xsd:string
-        gender xsd:int
-        """,
-    )
-)
+CUSTOMER_TO_CREATE = _add(_input_struct("customerCustomerEntityToCreate", CUSTOMER_FIELDS))
 GROUP_ENTITY = _add(
     _struct(
         "customerGroupEntity",

@@ -28,6 +28,8 @@ __all__ = [
     "MAX_OFFSET",
     "Column",
     "FilterError",
+    "Index",
+    "Kind",
     "ListQuery",
     "QueryParams",
     "compile_list_query",
