@@ -1,4 +1,5 @@
-"""``addressData``: what a client may send for an address, and OpenMage's rules for it.
+"""The address's fields, declared once (``ADDRESS_FIELDS``), and ``addressData``: what a
+client may send for an address, and OpenMage's rules for it.
 
 An update is validated as the address it would leave behind (the stored fields with the given
 ones on top), so the same rules hold for create and update and every problem is reported at
@@ -8,12 +9,15 @@ once, with OpenMage's messages where OpenMage has one.
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BeforeValidator, Field, ValidationError
 
 from gateway.resources.kit.directory import directory
+from gateway.resources.kit.entity import Entity, Soap
+from gateway.resources.kit.entity import Field as F
 from gateway.resources.kit.fields import Flag, InvalidData, LongText, Text, details_of
+from gateway.resources.kit.sql import utc_text_sql
 
-__all__ = ["AddressChange", "AddressFields", "parse_address_data"]
+__all__ = ["ADDRESS_FIELDS", "STORED", "AddressChange", "AddressFields", "parse_address_data"]
 
 # Countries whose addresses need no postcode (Magento's default list).
 POSTCODE_OPTIONAL = frozenset({"HK", "IE", "MO", "PA"})
@@ -27,14 +31,6 @@ _REQUIRED: tuple[tuple[str, str], ...] = (
     ("telephone", "Please enter the telephone number."),
     ("postcode", "Please enter the zip/postal code."),
     ("country_id", "Please enter the country."),
-)
-_PROTECTED = (
-    "customer_address_id",
-    "entity_id",
-    "address_id",
-    "customer_id",
-    "created_at",
-    "updated_at",
 )
 
 
@@ -51,33 +47,76 @@ def _region_id(value: Any) -> Any:
     return None if value == "" else value
 
 
-class AddressFields(BaseModel):
-    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+Street = Annotated[LongText | None, BeforeValidator(_street)]
+RegionId = Annotated[Annotated[int, Field(ge=1, le=2**31 - 1)] | None, BeforeValidator(_region_id)]
+IncrementId = Annotated[Text, Field(max_length=50)]
 
-    firstname: Text | None = None
-    middlename: Text | None = None
-    lastname: Text | None = None
-    prefix: Text | None = None
-    suffix: Text | None = None
-    company: Text | None = None
-    street: Annotated[LongText | None, BeforeValidator(_street)] = None
-    city: Text | None = None
-    country_id: Text | None = None
-    region: Text | None = None
-    region_id: Annotated[
-        Annotated[int, Field(ge=1, le=2**31 - 1)] | None, BeforeValidator(_region_id)
-    ] = None
-    postcode: Text | None = None
-    telephone: Text | None = None
-    fax: Text | None = None
-    vat_id: Text | None = None
-    vat_is_valid: Flag | None = None
-    vat_request_id: Text | None = None
-    vat_request_date: Text | None = None
-    vat_request_success: Flag | None = None
-    increment_id: Annotated[Text, Field(max_length=50)] | None = None
-    is_default_billing: Flag | None = None
-    is_default_shipping: Flag | None = None
+# The address's fields, in the order its entity answers them: SQL over ``customer_address a``
+# joined with its customer ``c`` (whose defaults say which address is one).
+ADDRESS_FIELDS = Entity(
+    "customer_address",
+    (
+        F(
+            "customer_address_id",
+            "int",
+            sql="a.address_id",
+            read_only=True,
+            aliases=("entity_id", "address_id"),
+            soap=Soap(1),
+        ),
+        F("created_at", "datetime", sql=utc_text_sql("a.created_at"), read_only=True, soap=Soap(2)),
+        F("updated_at", "datetime", sql=utc_text_sql("a.updated_at"), read_only=True, soap=Soap(3)),
+        F("increment_id", "text", sql="a.increment_id", value=IncrementId, soap=Soap(4)),
+        F("city", "text", sql="a.city", value=Text, soap=Soap(5, 1)),
+        F("company", "text", sql="a.company", value=Text, soap=Soap(6, 2)),
+        F("country_id", "text", sql="a.country_id", value=Text, soap=Soap(7, 3)),
+        F("fax", "text", sql="a.fax", value=Text, soap=Soap(8, 4)),
+        F("firstname", "text", sql="a.firstname", value=Text, soap=Soap(9, 5)),
+        F("lastname", "text", sql="a.lastname", value=Text, soap=Soap(10, 6)),
+        F("middlename", "text", sql="a.middlename", value=Text, soap=Soap(11, 7)),
+        F("postcode", "text", sql="a.postcode", value=Text, soap=Soap(12, 8)),
+        F("prefix", "text", sql="a.prefix", value=Text, soap=Soap(13, 9)),
+        F("region", "text", sql="a.region", value=Text, soap=Soap(14, 11)),
+        F("region_id", "int", sql="a.region_id", value=RegionId, soap=Soap(15, 10)),
+        # One text, its lines joined by LF; written as a list of lines or a string.
+        F(
+            "street",
+            "text",
+            sql="a.street",
+            value=Street,
+            soap=Soap(16, 12, input_type="ArrayOfString"),
+        ),
+        F("suffix", "text", sql="a.suffix", value=Text, soap=Soap(17, 13)),
+        F("telephone", "text", sql="a.telephone", value=Text, soap=Soap(18, 14)),
+        F("vat_id", "text", sql="a.vat_id", value=Text),
+        F("vat_is_valid", "bool", sql="a.vat_is_valid", value=Flag),
+        F("vat_request_id", "text", sql="a.vat_request_id", value=Text),
+        F("vat_request_date", "text", sql="a.vat_request_date", value=Text),
+        F("vat_request_success", "bool", sql="a.vat_request_success", value=Flag),
+        # The customer's defaults, read as flags of the address, set through it.
+        F(
+            "is_default_billing",
+            "bool",
+            sql="coalesce(c.default_billing = a.address_id, false)",
+            value=Flag,
+            stored=False,
+            soap=Soap(19, 15),
+        ),
+        F(
+            "is_default_shipping",
+            "bool",
+            sql="coalesce(c.default_shipping = a.address_id, false)",
+            value=Flag,
+            stored=False,
+            soap=Soap(20, 16),
+        ),
+        F("customer_id", "int", sql="a.customer_id", read_only=True),
+    ),
+)
+AddressFields = ADDRESS_FIELDS.input_model("AddressFields")
+# Stored columns an address entity shows as they are.
+STORED = ADDRESS_FIELDS.stored()
+_PROTECTED = ADDRESS_FIELDS.read_only()
 
 
 _DEFAULT_FLAGS = ("is_default_billing", "is_default_shipping")

@@ -8,9 +8,15 @@ never dangle; ``is_default_*`` in an entity is derived from them.
 from typing import Any
 
 from gateway.faults import Kind
-from gateway.resources.address_data import AddressChange, AddressFields, parse_address_data
+from gateway.resources.address_data import (
+    ADDRESS_FIELDS,
+    STORED,
+    AddressChange,
+    AddressFields,
+    parse_address_data,
+)
 from gateway.resources.kit import CallContext, InvalidData, Param, Resource, id_param
-from gateway.resources.kit.sql import assignments, json_object_sql, placeholders, utc_text_sql
+from gateway.resources.kit.sql import assignments, placeholders
 
 __all__ = ["CUSTOMER_ADDRESS", "LIST_SQL"]
 
@@ -30,40 +36,7 @@ NOT_DELETED = CUSTOMER_ADDRESS.fault(
     103, "not_deleted", "Address not deleted. Details in error message.", Kind.INTERNAL
 )
 
-# Stored columns an address entity shows as they are (street is one text, lines joined by LF).
-_COLUMNS = (
-    "increment_id",
-    "city",
-    "company",
-    "country_id",
-    "fax",
-    "firstname",
-    "lastname",
-    "middlename",
-    "postcode",
-    "prefix",
-    "region",
-    "region_id",
-    "street",
-    "suffix",
-    "telephone",
-    "vat_id",
-    "vat_is_valid",
-    "vat_request_id",
-    "vat_request_date",
-    "vat_request_success",
-)
-_ENTITY = json_object_sql(
-    (
-        ("customer_address_id", "a.address_id"),
-        ("created_at", utc_text_sql("a.created_at")),
-        ("updated_at", utc_text_sql("a.updated_at")),
-        *((column, f"a.{column}") for column in _COLUMNS),
-        ("is_default_billing", "coalesce(c.default_billing = a.address_id, false)"),
-        ("is_default_shipping", "coalesce(c.default_shipping = a.address_id, false)"),
-        ("customer_id", "a.customer_id"),
-    )
-)
+_ENTITY = ADDRESS_FIELDS.json_sql(ADDRESS_FIELDS.fields)
 
 _INFO_SQL = f"""
 SELECT {_ENTITY} FROM customer_address a JOIN customer c USING (customer_id)
@@ -80,7 +53,7 @@ FROM customer c WHERE c.customer_id = $1
 _LOCK_CUSTOMER_SQL = "SELECT 1 FROM customer WHERE customer_id = $1 FOR UPDATE"
 _OWNER_SQL = "SELECT customer_id FROM customer_address WHERE address_id = $1"
 _CURRENT_SQL = f"""
-SELECT {", ".join(f"a.{column}" for column in _COLUMNS)}
+SELECT {", ".join(f"a.{column}" for column in STORED)}
 FROM customer_address a WHERE a.address_id = $1 AND a.customer_id = $2 FOR UPDATE
 """
 _INSERT_SQL = """
@@ -109,7 +82,7 @@ _DELETE_SQL = "DELETE FROM customer_address WHERE address_id = $1"
 _CUSTOMER_ID = id_param("customerId")
 _ADDRESS_ID = id_param("addressId")
 _ADDRESS_DATA = Param("addressData", required=True, schema=AddressFields.model_json_schema())
-_ENTITY_SCHEMA: dict[str, Any] = {"type": "object"}
+_ENTITY_SCHEMA = ADDRESS_FIELDS.result_schema()
 
 
 def _address_change(raw: Any, current: dict[str, Any] | None = None) -> AddressChange:

@@ -9,6 +9,7 @@ is an XML Schema type name (``xsd:int``, ``xsd:string``, ``xsd:boolean``).
 
 from dataclasses import dataclass
 
+from gateway.resources.address_data import ADDRESS_FIELDS
 from gateway.resources.customer_data import CUSTOMER_FIELDS
 from gateway.resources.kit.entity import Entity, Field
 from gateway.resources.kit.filters import Kind
@@ -99,53 +100,8 @@ GROUP_ENTITY = _add(
     )
 )
 GROUP_ENTITY_ARRAY = _add(ArrayOf("customerGroupEntityArray", GROUP_ENTITY))
-_ADDRESS_FIELDS = """
-city xsd:string
-company xsd:string
-country_id xsd:string
-fax xsd:string
-firstname xsd:string
-lastname xsd:string
-middlename xsd:string
-postcode xsd:string
-prefix xsd:string
-"""
-ADDRESS_TO_CREATE = _add(
-    _struct(
-        "customerAddressEntityCreate",
-        _ADDRESS_FIELDS
-        + """
-        region_id xsd:int
-        region xsd:string
-        street ArrayOfString
-        suffix xsd:string
-        telephone xsd:string
-        is_default_billing xsd:boolean
-        is_default_shipping xsd:boolean
-        """,
-    )
-)
-ADDRESS_ENTITY = _add(
-    _struct(
-        "customerAddressEntityItem",
-        """
-        customer_address_id xsd:int
-        created_at xsd:string
-        updated_at xsd:string
-        increment_id xsd:string
-        """
-        + _ADDRESS_FIELDS
-        + """
-        region xsd:string
-        region_id xsd:int
-        street xsd:string
-        suffix xsd:string
-        telephone xsd:string
-        is_default_billing xsd:boolean
-        is_default_shipping xsd:boolean
-        """,
-    )
-)
+ADDRESS_TO_CREATE = _add(_input_struct("customerAddressEntityCreate", ADDRESS_FIELDS))
+ADDRESS_ENTITY = _add(_entity_struct("customerAddressEntityItem", ADDRESS_FIELDS))
 ADDRESS_ENTITY_ARRAY = _add(ArrayOf("customerAddressEntityArray", ADDRESS_ENTITY))
 STORE_ENTITY = _add(
     _struct(

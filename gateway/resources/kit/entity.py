@@ -45,7 +45,9 @@ class Field:
     the type a client's value is checked with; None: not writable), and what the wires make
     of it (``rest``: its place among REST's fields, under ``rest_name``; ``soap``).
 
-    ``required``: a create needs it. ``clearable``: ``null`` clears it on update.
+    ``stored``: what is written goes to the entity table's column of the field's name (False:
+    the resource does something else with it). ``required``: a create needs it.
+    ``clearable``: ``null`` clears it on update.
     ``read_only``: answered, never written (an update may carry it back unchanged).
     ``needs``: the ACL path a reader needs to see it. ``aliases``: other names it has in
     filters and for carrying back (``entity_id``)."""
@@ -56,6 +58,7 @@ class Field:
     column: Any = _NOT_FILTERED  # str, None (not filterable), or: as sql
     index: Index = "none"
     value: Any = None
+    stored: bool = True
     required: bool = False
     clearable: bool = False
     read_only: bool = False
@@ -125,6 +128,10 @@ class Entity:
             **extra,
         )
         return model
+
+    def stored(self) -> tuple[str, ...]:
+        """The columns a client's values are written to."""
+        return tuple(f.name for f in self.fields if f.writable and f.stored)
 
     def read_only(self) -> tuple[str, ...]:
         """The names (aliases too) of the fields answered but never written."""
