@@ -14,7 +14,16 @@ from gateway.resources.customer_data import CUSTOMER_FIELDS
 from gateway.resources.kit.entity import Entity, Field
 from gateway.resources.kit.filters import Kind
 
-__all__ = ["OPERATIONS", "STRUCTS", "ArrayOf", "Operation", "Struct", "TypeRef"]
+__all__ = [
+    "OPERATIONS",
+    "STRUCTS",
+    "ArrayOf",
+    "Operation",
+    "Struct",
+    "TypeRef",
+    "entity_struct",
+    "input_struct",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,13 +71,13 @@ def _typed(field: Field, declared: str | None) -> TypeRef:
     return declared if ":" in declared else STRUCTS[declared]
 
 
-def _entity_struct(name: str, entity: Entity) -> Struct:
+def entity_struct(name: str, entity: Entity) -> Struct:
     """The struct of an entity as answered: its fields in SOAP v2's order."""
     fields = entity.ranked(lambda f: f.soap.entity)
     return Struct(name, tuple((f.name, _typed(f, f.soap.entity_type)) for f in fields))
 
 
-def _input_struct(name: str, entity: Entity) -> Struct:
+def input_struct(name: str, entity: Entity) -> Struct:
     """The struct a client writes an entity with."""
     fields = entity.ranked(lambda f: f.soap.input)
     return Struct(name, tuple((f.name, _typed(f, f.soap.input_type)) for f in fields))
@@ -89,9 +98,9 @@ COMPLEX_FILTER = _add(
 )
 _add(ArrayOf("complexFilterArray", COMPLEX_FILTER))
 FILTERS = _add(_struct("filters", "filter associativeArray\ncomplex_filter complexFilterArray"))
-CUSTOMER_ENTITY = _add(_entity_struct("customerCustomerEntity", CUSTOMER_FIELDS))
+CUSTOMER_ENTITY = _add(entity_struct("customerCustomerEntity", CUSTOMER_FIELDS))
 CUSTOMER_ENTITY_ARRAY = _add(ArrayOf("customerCustomerEntityArray", CUSTOMER_ENTITY))
-CUSTOMER_TO_CREATE = _add(_input_struct("customerCustomerEntityToCreate", CUSTOMER_FIELDS))
+CUSTOMER_TO_CREATE = _add(input_struct("customerCustomerEntityToCreate", CUSTOMER_FIELDS))
 GROUP_ENTITY = _add(
     _struct(
         "customerGroupEntity",
@@ -100,8 +109,8 @@ GROUP_ENTITY = _add(
     )
 )
 GROUP_ENTITY_ARRAY = _add(ArrayOf("customerGroupEntityArray", GROUP_ENTITY))
-ADDRESS_TO_CREATE = _add(_input_struct("customerAddressEntityCreate", ADDRESS_FIELDS))
-ADDRESS_ENTITY = _add(_entity_struct("customerAddressEntityItem", ADDRESS_FIELDS))
+ADDRESS_TO_CREATE = _add(input_struct("customerAddressEntityCreate", ADDRESS_FIELDS))
+ADDRESS_ENTITY = _add(entity_struct("customerAddressEntityItem", ADDRESS_FIELDS))
 ADDRESS_ENTITY_ARRAY = _add(ArrayOf("customerAddressEntityArray", ADDRESS_ENTITY))
 STORE_ENTITY = _add(
     _struct(
