@@ -4,7 +4,8 @@ integration's connection check need, under Magento's names and their aliases."""
 import asyncio
 
 from gateway.http.exchange import SERVICES
-from gateway.resources.kit.stores import StoreCache
+from gateway.resources.kit.noticed import NoticedCache
+from gateway.resources.kit.stores import StoreViews
 from tests.helpers import Api, fault_name, until
 from tests.timing import allowance, idle_seconds
 
@@ -81,7 +82,7 @@ async def test_each_needs_its_acl_path(api: Api) -> None:
     assert [r["name"] for r in listing] == ["directory_country", "directory_region"]
 
 
-async def stores_listening(api: Api) -> StoreCache:
+async def stores_listening(api: Api) -> NoticedCache[StoreViews]:
     cache = api.client.app[SERVICES].stores
     await until(lambda: cache.listening, "the store views are never kept in memory")
     return cache

@@ -118,6 +118,7 @@ def call_context(
         functools.partial(ctx.heavy_connection, settings.heavy_timeout, principal.user_id),
         functools.partial(streams.open_stream, ctx),
         ctx.services.stores,
+        ctx.services.definitions,
         ahead,
     )
 

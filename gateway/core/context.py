@@ -21,8 +21,10 @@ from gateway.core.idempotency import KeyedRequest, StoredAnswer, Upkeep
 from gateway.core.slots import Slots
 from gateway.faults import INTERNAL, QUERY_TIMEOUT, FaultError, MalformedParams
 from gateway.notices import Listener
+from gateway.resources.kit.attributes import Definitions, definitions_cache
 from gateway.resources.kit.listing import StreamReader
-from gateway.resources.kit.stores import StoreCache
+from gateway.resources.kit.noticed import NoticedCache
+from gateway.resources.kit.stores import StoreViews, store_cache
 from gateway.settings import Settings
 
 __all__ = ["Operation", "RequestContext", "Services"]
@@ -43,8 +45,8 @@ _UNAVAILABLE = (
 class Services:
     """What lives as long as the application: settings, the pool, the secret hasher, the
     calls' deadlines, the slots that bound heavy statements and streamed lists, the upkeep of
-    idempotency keys, and what is kept in memory (checked sessions, store views) with the
-    listener that keeps it exact."""
+    idempotency keys, and what is kept in memory (checked sessions, store views, custom
+    attributes' definitions) with the listener that keeps it exact."""
 
     settings: Settings
     pool: asyncpg.Pool
@@ -54,7 +56,8 @@ class Services:
     stream_slots: Slots
     upkeep: Upkeep
     sessions: SessionCache
-    stores: StoreCache
+    stores: NoticedCache[StoreViews]
+    definitions: NoticedCache[Definitions]
     listener: Listener
 
     @classmethod
@@ -62,7 +65,7 @@ class Services:
         sessions = SessionCache(
             settings.session_ttl, touch_after(settings.session_ttl), enabled=settings.session_cache
         )
-        stores = StoreCache()
+        stores, definitions = store_cache(), definitions_cache()
         return cls(
             settings,
             pool,
@@ -73,7 +76,8 @@ class Services:
             Upkeep(pool),
             sessions,
             stores,
-            Listener((sessions, stores)),
+            definitions,
+            Listener((sessions, stores, definitions)),
         )
 
 

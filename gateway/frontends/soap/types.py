@@ -58,6 +58,7 @@ STRUCTS: dict[str, Struct | ArrayOf] = {}
 # A field's kind as the XML Schema type SOAP v2 gives it, unless the field says otherwise.
 _XSD: dict[Kind, str] = {
     "int": "xsd:int",
+    "decimal": "xsd:double",
     "text": "xsd:string",
     "date": "xsd:string",
     "datetime": "xsd:string",

@@ -26,7 +26,9 @@ from gateway.auth.passwords import SecretHasher
 from gateway.auth.users import Principal
 from gateway.faults import Fault, Kind
 from gateway.naming import snake_case
-from gateway.resources.kit.stores import StoreCache, StoreViews
+from gateway.resources.kit.attributes import Definitions
+from gateway.resources.kit.noticed import NoticedCache
+from gateway.resources.kit.stores import StoreViews
 
 __all__ = ["CallContext", "Handler", "Param", "ReadAhead", "Resource", "ResourceMethod"]
 
@@ -56,7 +58,8 @@ class CallContext:
     heavy: Callable[[], AbstractAsyncContextManager[asyncpg.Connection]]
     # Opens a stream the call answers (``RowStream``), before the call ends.
     open_stream: Callable[[Any], Awaitable[None]]
-    store_cache: StoreCache
+    store_cache: NoticedCache[StoreViews]
+    definitions_cache: NoticedCache[Definitions]
     # What the method's read-ahead found for this call and its neighbours (see ReadAhead).
     ahead: dict[Any, Any]
     # Bytes of pre-built JSON in the result, for the request's answer budget.
@@ -74,6 +77,10 @@ class CallContext:
     async def stores(self) -> StoreViews:
         """The websites and store views (from memory, while it is exact)."""
         return await self.store_cache.read(self.connection)
+
+    async def definitions(self) -> Definitions:
+        """The custom attributes' definitions (from memory, while it is exact)."""
+        return await self.definitions_cache.read(self.connection)
 
     def may(self, acl_path: str) -> bool:
         return allows(self.principal.resources, acl_path)

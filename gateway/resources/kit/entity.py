@@ -81,6 +81,7 @@ class Field:
 # A field's kind as JSON Schema types (every value may be null: a field not set is null).
 _JSON_TYPES: dict[Kind, dict[str, Any]] = {
     "int": {"type": "integer"},
+    "decimal": {"type": "number"},
     "text": {"type": "string"},
     "date": {"type": "string", "format": "date"},
     "datetime": {

@@ -22,6 +22,7 @@ __all__ = [
     "has_unsafe_characters",
     "parse_date",
     "parse_datetime",
+    "text_of",
 ]
 
 # varchar(255) in schema/: the limit the models check before the database would.
@@ -51,8 +52,13 @@ def _safe_text(value: str) -> str:
     return value
 
 
-Text = Annotated[str, StringConstraints(max_length=TEXT_MAX), AfterValidator(_safe_text)]
-LongText = Annotated[str, StringConstraints(max_length=1024), AfterValidator(_safe_text)]
+def text_of(max_length: int) -> Any:
+    """Text of at most ``max_length`` characters, holding no unsafe character."""
+    return Annotated[str, StringConstraints(max_length=max_length), AfterValidator(_safe_text)]
+
+
+Text = text_of(TEXT_MAX)
+LongText = text_of(1024)
 
 _DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[ T]00:00:00)?")
 _DATETIME = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}:\d{2}))?")

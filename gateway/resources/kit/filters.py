@@ -16,6 +16,7 @@ statements' shorter timeout and bounded turns (as a regular expression is). An o
 ``MAX_OFFSET`` is refused: deep pages are for a keyset (``{key: {gt: last}}``).
 """
 
+import decimal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -37,10 +38,11 @@ __all__ = [
 ]
 
 
-Kind = Literal["int", "text", "date", "datetime", "bool"]
+Kind = Literal["int", "decimal", "text", "date", "datetime", "bool"]
 
 _SQL_TYPE: dict[Kind, str] = {
     "int": "bigint",
+    "decimal": "numeric",
     "text": "text",
     "date": "date",
     "datetime": "timestamptz",
@@ -97,6 +99,13 @@ def _value(column: Column, field: str, value: Any) -> Any:
             if not isinstance(number, int) or not -_BIGINT < number < _BIGINT:
                 raise ValueError
             return number
+        if column.kind == "decimal":
+            if isinstance(value, bool) or not isinstance(value, str | int | float):
+                raise ValueError
+            number = decimal.Decimal(str(value).strip())
+            if not number.is_finite():
+                raise ValueError
+            return number
         if column.kind == "text":
             if isinstance(value, bool) or not isinstance(value, str | int | float):
                 raise ValueError
@@ -114,7 +123,7 @@ def _value(column: Column, field: str, value: Any) -> Any:
         return moment.date() if column.kind == "date" else moment
     except FilterError:
         raise
-    except (ValueError, TypeError, AttributeError):
+    except (ValueError, TypeError, AttributeError, decimal.InvalidOperation):
         raise FilterError(f"'{field}': {value!r} is not a valid {column.kind} value") from None
 
 

@@ -1,11 +1,8 @@
 """Websites and store views, answered from memory: how a ``store`` argument (an id or a code)
 is resolved, and what the store resource lists.
 
-The few rows of ``core_store`` and ``core_website`` are read in one statement when first
-needed and kept while the process hears PostgreSQL's notices (gateway.notices): a trigger
-(schema/010) notifies ``gateway_stores`` at any change of either table, and every process
-drops its copy, to read it again at the next need. While not listening, every call reads them
-afresh, so a store view an operator adds with SQL is seen everywhere within the notice's trip.
+The few rows of ``core_store`` and ``core_website`` are kept in memory (``NoticedCache``): a
+trigger (schema/010) notifies ``gateway_stores`` at any change of either table.
 """
 
 import re
@@ -15,8 +12,9 @@ from typing import Any
 import asyncpg
 
 from gateway.resources.kit.fields import has_unsafe_characters
+from gateway.resources.kit.noticed import NoticedCache
 
-__all__ = ["CHANNEL", "Store", "StoreCache", "StoreViews"]
+__all__ = ["CHANNEL", "Store", "StoreViews", "store_cache"]
 
 CHANNEL = "gateway_stores"
 _SMALLINT_MAX = 32767
@@ -69,33 +67,11 @@ class StoreViews:
         return website_id in self.websites
 
 
-class StoreCache:
-    """``read`` the store views: from memory while they are kept exact, else from PostgreSQL.
-    A subscriber of the process's notice listener (gateway.notices)."""
+async def read_store_views(connection: asyncpg.Connection) -> StoreViews:
+    row = await connection.fetchrow(_READ_SQL)
+    return StoreViews(tuple(Store(*store) for store in row["stores"]), frozenset(row["websites"]))
 
-    channel = CHANNEL
 
-    def __init__(self) -> None:
-        self._views: StoreViews | None = None
-        self.listening = False
-        self._generation = 0  # moves at every notice: a read that saw it move is not kept
-
-    async def read(self, connection: asyncpg.Connection) -> StoreViews:
-        if self._views is not None:
-            return self._views
-        generation = self._generation
-        row = await connection.fetchrow(_READ_SQL)
-        views = StoreViews(
-            tuple(Store(*store) for store in row["stores"]), frozenset(row["websites"])
-        )
-        if self.listening and generation == self._generation:
-            self._views = views
-        return views
-
-    def heard(self, payload: str) -> None:
-        self._generation += 1
-        self._views = None
-
-    def set_listening(self, state: bool) -> None:
-        self.listening = state
-        self.heard("")
+def store_cache() -> NoticedCache[StoreViews]:
+    """The store views, kept in memory on the word of ``CHANNEL``."""
+    return NoticedCache(CHANNEL, read_store_views)
