@@ -11,13 +11,22 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, ValidationError
 
+from gateway.resources.kit.attributes import Attribute, Definitions, field_of, stored_value
 from gateway.resources.kit.directory import directory
 from gateway.resources.kit.entity import Entity, Soap
 from gateway.resources.kit.entity import Field as F
 from gateway.resources.kit.fields import Flag, InvalidData, LongText, Text, details_of
 from gateway.resources.kit.sql import utc_text_sql
 
-__all__ = ["ADDRESS_FIELDS", "STORED", "AddressChange", "AddressFields", "parse_address_data"]
+__all__ = [
+    "ADDRESS_FIELDS",
+    "STORED",
+    "AddressChange",
+    "AddressFields",
+    "AddressSchema",
+    "address_schema",
+    "parse_address_data",
+]
 
 # Countries whose addresses need no postcode (Magento's default list).
 POSTCODE_OPTIONAL = frozenset({"HK", "IE", "MO", "PA"})
@@ -113,10 +122,33 @@ ADDRESS_FIELDS = Entity(
         F("customer_id", "int", sql="a.customer_id", read_only=True),
     ),
 )
-AddressFields = ADDRESS_FIELDS.input_model("AddressFields")
 # Stored columns an address entity shows as they are.
 STORED = ADDRESS_FIELDS.stored()
-_PROTECTED = ADDRESS_FIELDS.read_only()
+
+
+class AddressSchema:
+    """The address's fields with a shop's custom attributes, and the model of
+    ``addressData``."""
+
+    def __init__(self, attributes: tuple[Attribute, ...]) -> None:
+        self.attributes = {a.code: a for a in attributes}
+        self.entity = ADDRESS_FIELDS.with_fields(field_of(a) for a in attributes)
+        self.model = self.entity.input_model("AddressFields")
+        self.protected = self.entity.read_only()
+
+
+def address_schema(definitions: Definitions) -> AddressSchema:
+    """The schema for these definitions (made once for them)."""
+    schema: AddressSchema | None = definitions.memo.get("customer_address")
+    if schema is None:
+        schema = definitions.memo["customer_address"] = AddressSchema(
+            definitions.of("customer_address")
+        )
+    return schema
+
+
+# Without custom attributes: the OpenRPC document's own model.
+AddressFields = AddressSchema(()).model
 
 
 _DEFAULT_FLAGS = ("is_default_billing", "is_default_shipping")
@@ -124,27 +156,40 @@ _DEFAULT_FLAGS = ("is_default_billing", "is_default_shipping")
 
 @dataclass(frozen=True, slots=True)
 class AddressChange:
-    """The address's column values after the change, and the default flags the client set."""
+    """The address's column values after the change, the default flags the client set, and
+    the custom attributes it set (as stored; None: cleared)."""
 
     columns: dict[str, Any]
     defaults: dict[str, bool]
+    attributes: dict[str, Any]
 
 
 def _blank(value: Any) -> bool:
     return value is None or not str(value).strip()
 
 
-def parse_address_data(raw: dict[str, Any], current: dict[str, Any] | None = None) -> AddressChange:
+def parse_address_data(
+    raw: dict[str, Any], schema: AddressSchema, current: dict[str, Any] | None = None
+) -> AddressChange:
     """Validate ``addressData`` on top of ``current`` (the stored columns, for an update);
     every problem is reported at once (``InvalidData``)."""
-    problems = [{"field": k, "message": "cannot be set"} for k in raw if k in _PROTECTED]
+    protected = schema.protected
+    problems = [{"field": k, "message": "cannot be set"} for k in raw if k in protected]
     try:
-        fields = AddressFields.model_validate({k: v for k, v in raw.items() if k not in _PROTECTED})
+        fields = schema.model.model_validate({k: v for k, v in raw.items() if k not in protected})
     except ValidationError as error:
         raise InvalidData(problems + details_of(error)) from None
     if problems:
         raise InvalidData(problems)
     given = {name: getattr(fields, name) for name in fields.model_fields_set}
+    attributes = {
+        code: None if given[code] is None else stored_value(given[code])
+        for code in schema.attributes
+        if code in given
+    }
+    for code in attributes:
+        del given[code]
+    problems = _attribute_problems(schema, attributes, creating=current is None)
     flags = {k: given.pop(k) for k in _DEFAULT_FLAGS if k in given}
     defaults = {k: bool(v) for k, v in flags.items() if v is not None}
     columns = {**(current or {}), **given}
@@ -154,10 +199,26 @@ def parse_address_data(raw: dict[str, Any], current: dict[str, Any] | None = Non
             columns["region_id"] = None
         if "region" not in given:
             columns["region"] = None
-    problems = _address_problems(columns)
+    problems = _address_problems(columns) + problems
     if problems:
         raise InvalidData(problems)
-    return AddressChange(columns, defaults)
+    return AddressChange(columns, defaults, attributes)
+
+
+def _attribute_problems(
+    schema: AddressSchema, attributes: dict[str, Any], *, creating: bool
+) -> list[dict[str, str]]:
+    """Required custom attributes: given on create, never cleared."""
+    return [
+        {"field": code, "message": "is required" if creating else "may not be null"}
+        for code, attribute in schema.attributes.items()
+        if attribute.required
+        and (
+            attributes.get(code) is None
+            if creating
+            else code in attributes and attributes[code] is None
+        )
+    ]
 
 
 def _address_problems(columns: dict[str, Any]) -> list[dict[str, str]]:

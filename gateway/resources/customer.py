@@ -10,7 +10,13 @@ import orjson
 
 from gateway.auth.acl import PASSWORD_HASH
 from gateway.faults import BUSY, INVALID_REQUEST_PARAM, LIMIT_EXCEEDED, QUERY_TIMEOUT, Kind
-from gateway.resources.customer_data import CUSTOMER_FIELDS, CustomerData, parse_customer_data
+from gateway.resources.customer_data import (
+    CUSTOMER_FIELDS,
+    CustomerData,
+    CustomerSchema,
+    customer_schema,
+    parse_customer_data,
+)
 from gateway.resources.kit import (
     FILTERS,
     OPTIONS,
@@ -22,6 +28,7 @@ from gateway.resources.kit import (
     Resource,
     id_param,
 )
+from gateway.resources.kit.attributes import stored_value
 from gateway.resources.kit.fields import email_key
 from gateway.resources.kit.sql import assignments, placeholders, utc_text_sql
 from gateway.resources.kit.stores import Store
@@ -49,24 +56,43 @@ NOT_DELETED = CUSTOMER.fault(
     103, "not_deleted", "Customer not deleted. Details in error message.", Kind.INTERNAL
 )
 
-# The entity by whether its reader may see password_hash.
-_ENTITY_FOR = {
-    False: CUSTOMER_FIELDS.json_sql(CUSTOMER_FIELDS.answered(lambda _: False)),
-    True: CUSTOMER_FIELDS.json_sql(CUSTOMER_FIELDS.answered(lambda _: True)),
-}
-ENTITY_SQL = _ENTITY_FOR[False]
-# What list and count may filter and order on.
+
+class _Sql:
+    """The customer's SQL, and its list's columns, for one set of custom attributes."""
+
+    def __init__(self, schema: CustomerSchema) -> None:
+        entity = schema.entity
+        # The entity by whether its reader may see password_hash.
+        self.entity = {
+            False: entity.json_sql(entity.answered(lambda _: False)),
+            True: entity.json_sql(entity.answered(lambda _: True)),
+        }
+        self.info = {
+            shown: f"SELECT {sql} FROM customer c WHERE c.customer_id = $1"
+            for shown, sql in self.entity.items()
+        }
+        self.ahead = {
+            shown: f"SELECT c.customer_id, {sql} FROM customer c WHERE c.customer_id = ANY($1)"
+            for shown, sql in self.entity.items()
+        }
+        self.listing = Listing(
+            "customer c", entity.columns(), key="customer_id", filters_invalid=FILTERS_INVALID
+        )
+
+
+async def _customer(ctx: CallContext) -> tuple[CustomerSchema, _Sql]:
+    """The customer's schema and SQL as the shop's custom attributes are now."""
+    definitions = await ctx.definitions()
+    sql = definitions.memo.get("customer.sql")
+    if sql is None:
+        sql = definitions.memo["customer.sql"] = _Sql(customer_schema(definitions))
+    return customer_schema(definitions), sql
+
+
+# Without custom attributes: for the bench's baseline, and the fuzzing's fields.
+ENTITY_SQL = _Sql(CustomerSchema(())).entity[False]
 COLUMNS = CUSTOMER_FIELDS.columns()
 
-_LISTING = Listing("customer c", COLUMNS, key="customer_id", filters_invalid=FILTERS_INVALID)
-_INFO_SQL_FOR = {
-    shown: f"SELECT {entity} FROM customer c WHERE c.customer_id = $1"
-    for shown, entity in _ENTITY_FOR.items()
-}
-_INFO_AHEAD_SQL_FOR = {
-    shown: f"SELECT c.customer_id, {entity} FROM customer c WHERE c.customer_id = ANY($1)"
-    for shown, entity in _ENTITY_FOR.items()
-}
 _GROUP_EXISTS_SQL = "SELECT EXISTS (SELECT 1 FROM customer_group WHERE customer_group_id = $1)"
 _HOLDER_SQL = "SELECT customer_id FROM customer WHERE website_id = $1 AND email_key = $2"
 _INSERT_SQL = """
@@ -88,10 +114,6 @@ _UPDATE_SQL = "UPDATE customer SET {assignments}, updated_at = now() WHERE custo
 _DELETE_SQL = "DELETE FROM customer WHERE customer_id = $1"
 
 
-def _entity(ctx: CallContext) -> str:
-    return _ENTITY_FOR[ctx.may(PASSWORD_HASH)]
-
-
 async def _store(ctx: CallContext, ref: Any) -> Store:
     store = (await ctx.stores()).find(ref)
     if store is None:
@@ -105,9 +127,11 @@ def _website_scope(website_id: int | None) -> Any:
     return lambda params: f"c.website_id = {params.add(website_id, 'bigint')}"
 
 
-async def _list_query(ctx: CallContext, filters: Any, options: Any, store: Any) -> Any:
+async def _list_query(
+    ctx: CallContext, listing: Listing, filters: Any, options: Any, store: Any
+) -> Any:
     website_id = (await _store(ctx, store)).website_id if store is not None else None
-    return _LISTING.query(filters, options, _website_scope(website_id))
+    return listing.query(filters, options, _website_scope(website_id))
 
 
 # --- arguments --------------------------------------------------------------------------------
@@ -156,20 +180,21 @@ _ENTITY_SCHEMA = CUSTOMER_FIELDS.result_schema()
 async def list_customers(
     ctx: CallContext, filters: Any = None, store: Any = None, options: Any = None
 ) -> Any:
-    query = await _list_query(ctx, filters, options, store)
-    return await _LISTING.entities(ctx, _entity(ctx), query)
+    _, sql = await _customer(ctx)
+    query = await _list_query(ctx, sql.listing, filters, options, store)
+    return await sql.listing.entities(ctx, sql.entity[ctx.may(PASSWORD_HASH)], query)
 
 
 # --- writing ----------------------------------------------------------------------------------
 
 
 def _customer_data(
-    raw: Any, *, creating: bool, current: dict[str, Any] | None = None
+    raw: Any, schema: CustomerSchema, *, creating: bool, current: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise DATA_INVALID()
     try:
-        data = parse_customer_data(raw, creating=creating, current=current)
+        data = parse_customer_data(raw, schema, creating=creating, current=current)
     except InvalidData as invalid:
         raise CUSTOMER_DATA_INVALID(str(invalid), details=invalid.details) from None
     # Writing a hash needs only what writing a password needs (customer/create, /update):
@@ -193,9 +218,25 @@ async def _holder_of(ctx: CallContext, website_id: int, email: str) -> Exception
     return CUSTOMER_EXISTS(customer_id=holder)
 
 
-async def _columns_for(ctx: CallContext, given: dict[str, Any]) -> dict[str, Any]:
-    """Column values for the given fields: the password hashed, the rest as parsed."""
-    columns = {k: v for k, v in given.items() if k not in ("password", "store_id")}
+def _attributes_of(schema: CustomerSchema, given: dict[str, Any]) -> dict[str, Any]:
+    """The custom attributes' values given, as stored (None: cleared)."""
+    return {
+        code: None if given[code] is None else stored_value(given[code])
+        for code in schema.attributes
+        if code in given
+    }
+
+
+async def _columns_for(
+    ctx: CallContext, schema: CustomerSchema, given: dict[str, Any]
+) -> dict[str, Any]:
+    """Column values for the given fields: the password hashed, the rest as parsed (custom
+    attributes apart: ``_attributes_of``)."""
+    columns = {
+        k: v
+        for k, v in given.items()
+        if k not in ("password", "store_id") and k not in schema.attributes
+    }
     if "email" in columns:
         columns["email_key"] = email_key(columns["email"])
     if given.get("password") is not None:
@@ -229,7 +270,8 @@ async def _columns_for(ctx: CallContext, given: dict[str, Any]) -> dict[str, Any
     result={"type": "integer"},
 )
 async def create(ctx: CallContext, customer_data: Any, store: Any = None) -> int:
-    given = _customer_data(customer_data, creating=True)
+    schema, _ = await _customer(ctx)
+    given = _customer_data(customer_data, schema, creating=True)
     chosen = await _store(ctx, store) if store is not None else None
     if given.get("store_id") is not None:
         chosen = await _store(ctx, given["store_id"])
@@ -251,7 +293,10 @@ async def create(ctx: CallContext, customer_data: Any, store: Any = None) -> int
     if group_id is None:
         group_id = 1
     await _check_group(ctx, group_id)
-    columns = await _columns_for(ctx, given)
+    columns = await _columns_for(ctx, schema, given)
+    values = {k: v for k, v in _attributes_of(schema, given).items() if v is not None}
+    if values:
+        columns["attributes"] = orjson.dumps(values).decode()
     columns.update(
         website_id=website_id,
         store_id=chosen.store_id,
@@ -270,7 +315,8 @@ async def _read_infos_ahead(ctx: CallContext, calls: list[dict[str, Any]]) -> No
     """Many ``customer.info`` in a row: every customer in one statement (None: not there)."""
     ids = list({call["customer_id"] for call in calls})
     ctx.ahead.update(dict.fromkeys(ids))
-    ctx.ahead.update(await ctx.connection.fetch(_INFO_AHEAD_SQL_FOR[ctx.may(PASSWORD_HASH)], ids))
+    _, sql = await _customer(ctx)
+    ctx.ahead.update(await ctx.connection.fetch(sql.ahead[ctx.may(PASSWORD_HASH)], ids))
 
 
 @CUSTOMER.method(
@@ -292,7 +338,8 @@ async def info(
     if customer_id in ctx.ahead:
         text = ctx.ahead[customer_id]
     else:
-        text = await ctx.connection.fetchval(_INFO_SQL_FOR[ctx.may(PASSWORD_HASH)], customer_id)
+        _, sql = await _customer(ctx)
+        text = await ctx.connection.fetchval(sql.info[ctx.may(PASSWORD_HASH)], customer_id)
     if text is None:
         raise CUSTOMER_NOT_EXISTS()
     if not attributes:
@@ -326,7 +373,8 @@ async def update(ctx: CallContext, customer_id: int, customer_data: Any, store: 
     current = await ctx.connection.fetchrow(_CURRENT_SQL, customer_id)
     if current is None:
         raise CUSTOMER_NOT_EXISTS()
-    given = _customer_data(customer_data, creating=False, current=dict(current))
+    schema, _ = await _customer(ctx)
+    given = _customer_data(customer_data, schema, creating=False, current=dict(current))
     for fixed in ("website_id", "created_in"):
         if fixed in given and given[fixed] != current[fixed]:
             raise _data_invalid(fixed, "cannot be changed")
@@ -345,16 +393,25 @@ async def update(ctx: CallContext, customer_id: int, customer_data: Any, store: 
             and await ctx.connection.fetchval(_OWN_ADDRESS_SQL, address_id, customer_id) is None
         ):
             raise _data_invalid(default, "is not an address of this customer")
-    columns = await _columns_for(ctx, given)
+    columns = await _columns_for(ctx, schema, given)
     if "store_id" in given:
         columns["store_id"] = given["store_id"]
-    if not columns:
+    changed = _attributes_of(schema, given)
+    if not columns and not changed:
         return True
-    sql = _UPDATE_SQL.format(assignments=assignments(columns, first=2))
+    values = [customer_id, *columns.values()]
+    sets = [assignments(columns, first=2)] if columns else []
+    if changed:
+        kept = {k: v for k, v in changed.items() if v is not None}
+        values += [orjson.dumps(kept).decode(), [k for k, v in changed.items() if v is None]]
+        sets.append(
+            f"attributes = (attributes || ${len(values) - 1}::jsonb) - ${len(values)}::text[]"
+        )
+    sql = _UPDATE_SQL.format(assignments=", ".join(sets))
     try:
         # A savepoint, so that a duplicate email leaves the transaction usable for the lookup.
         async with ctx.connection.transaction():
-            await ctx.connection.execute(sql, customer_id, *columns.values())
+            await ctx.connection.execute(sql, *values)
     except asyncpg.UniqueViolationError:
         raise await _holder_of(ctx, current["website_id"], columns["email"]) from None
     except asyncpg.ForeignKeyViolationError:
@@ -395,4 +452,5 @@ async def delete(ctx: CallContext, customer_id: int) -> bool:
     example={"filters": {"group_id": {"eq": 1}}},
 )
 async def count_customers(ctx: CallContext, filters: Any = None, store: Any = None) -> int:
-    return await _LISTING.count(ctx, await _list_query(ctx, filters, None, store))
+    _, sql = await _customer(ctx)
+    return await sql.listing.count(ctx, await _list_query(ctx, sql.listing, filters, None, store))

@@ -7,12 +7,16 @@ never dangle; ``is_default_*`` in an entity is derived from them.
 
 from typing import Any
 
+import orjson
+
 from gateway.faults import Kind
 from gateway.resources.address_data import (
     ADDRESS_FIELDS,
     STORED,
     AddressChange,
     AddressFields,
+    AddressSchema,
+    address_schema,
     parse_address_data,
 )
 from gateway.resources.kit import CallContext, InvalidData, Param, Resource, id_param
@@ -36,18 +40,39 @@ NOT_DELETED = CUSTOMER_ADDRESS.fault(
     103, "not_deleted", "Address not deleted. Details in error message.", Kind.INTERNAL
 )
 
-_ENTITY = ADDRESS_FIELDS.json_sql(ADDRESS_FIELDS.fields)
 
-_INFO_SQL = f"""
-SELECT {_ENTITY} FROM customer_address a JOIN customer c USING (customer_id)
+def _entity_sql(schema: AddressSchema) -> str:
+    return schema.entity.json_sql(schema.entity.fields)
+
+
+class _Sql:
+    """The address's SQL for one set of custom attributes."""
+
+    def __init__(self, schema: AddressSchema) -> None:
+        entity = _entity_sql(schema)
+        self.info = f"""
+SELECT {entity} FROM customer_address a JOIN customer c USING (customer_id)
 WHERE a.address_id = $1
 """
-# One round trip tells "no such customer" (no row) from "no addresses" ('[]').
-LIST_SQL = f"""
-SELECT (SELECT coalesce(json_agg({_ENTITY}::json ORDER BY a.address_id), '[]')::text
+        # One round trip tells "no such customer" (no row) from "no addresses" ('[]').
+        self.list = f"""
+SELECT (SELECT coalesce(json_agg({entity}::json ORDER BY a.address_id), '[]')::text
         FROM customer_address a WHERE a.customer_id = c.customer_id)
 FROM customer c WHERE c.customer_id = $1
 """
+
+
+async def _address(ctx: CallContext) -> tuple[AddressSchema, _Sql]:
+    """The address's schema and SQL as the shop's custom attributes are now."""
+    definitions = await ctx.definitions()
+    sql: _Sql | None = definitions.memo.get("customer_address.sql")
+    if sql is None:
+        sql = definitions.memo["customer_address.sql"] = _Sql(address_schema(definitions))
+    return address_schema(definitions), sql
+
+
+# Without custom attributes: for the bench's baseline.
+LIST_SQL = _Sql(AddressSchema(())).list
 # Every write locks the customer row before its addresses, as customer.update does: two
 # writes never wait for each other's locks in opposite order.
 _LOCK_CUSTOMER_SQL = "SELECT 1 FROM customer WHERE customer_id = $1 FOR UPDATE"
@@ -62,6 +87,11 @@ RETURNING address_id
 """
 _UPDATE_SQL = """
 UPDATE customer_address SET {assignments}, updated_at = now() WHERE address_id = $1
+"""
+_ATTRIBUTES_SQL = """
+UPDATE customer_address SET attributes = (attributes || $2::jsonb) - $3::text[],
+    updated_at = now()
+WHERE address_id = $1
 """
 # $3/$4: true sets the default to this address, false clears it if it was this one, null
 # leaves it as it is.
@@ -85,13 +115,15 @@ _ADDRESS_DATA = Param("addressData", required=True, schema=AddressFields.model_j
 _ENTITY_SCHEMA = ADDRESS_FIELDS.result_schema()
 
 
-def _address_change(raw: Any, current: dict[str, Any] | None = None) -> AddressChange:
+def _address_change(
+    raw: Any, schema: AddressSchema, current: dict[str, Any] | None = None
+) -> AddressChange:
     """``addressData`` checked; the fault's message joins OpenMage's own messages (each
     "Please enter …") and names the field of any other problem."""
     if not isinstance(raw, dict):
         raise DATA_INVALID("addressData must be an object")
     try:
-        return parse_address_data(raw, current)
+        return parse_address_data(raw, schema, current)
     except InvalidData as invalid:
         message = "\n".join(
             d["message"] if d["message"].startswith("Please") else f"{d['field']}: {d['message']}"
@@ -111,7 +143,8 @@ def _address_change(raw: Any, current: dict[str, Any] | None = None) -> AddressC
     result={"type": "array", "items": _ENTITY_SCHEMA},
 )
 async def list_addresses(ctx: CallContext, customer_id: int) -> Any:
-    text = await ctx.connection.fetchrow(LIST_SQL, customer_id)
+    _, sql = await _address(ctx)
+    text = await ctx.connection.fetchrow(sql.list, customer_id)
     if text is None:
         raise CUSTOMER_NOT_EXISTS()
     return ctx.json(text[0])
@@ -156,10 +189,15 @@ async def create(ctx: CallContext, customer_id: int, address_data: Any) -> int:
     # Locking the customer serialises its default changes and keeps it from going meanwhile.
     if await ctx.connection.fetchval(_LOCK_CUSTOMER_SQL, customer_id) is None:
         raise CUSTOMER_NOT_EXISTS()
-    change = _address_change(address_data)
-    names = list(change.columns)
+    schema, _ = await _address(ctx)
+    change = _address_change(address_data, schema)
+    columns = dict(change.columns)
+    values = {k: v for k, v in change.attributes.items() if v is not None}
+    if values:
+        columns["attributes"] = orjson.dumps(values).decode()
+    names = list(columns)
     sql = _INSERT_SQL.format(columns=", ".join(names), values=placeholders(len(names), first=2))
-    address_id: int = await ctx.connection.fetchval(sql, customer_id, *change.columns.values())
+    address_id: int = await ctx.connection.fetchval(sql, customer_id, *columns.values())
     await _apply_defaults(ctx, customer_id, address_id, change)
     return address_id
 
@@ -175,7 +213,8 @@ async def create(ctx: CallContext, customer_id: int, address_data: Any) -> int:
     result=_ENTITY_SCHEMA,
 )
 async def info(ctx: CallContext, address_id: int) -> Any:
-    text = await ctx.connection.fetchval(_INFO_SQL, address_id)
+    _, sql = await _address(ctx)
+    text = await ctx.connection.fetchval(sql.info, address_id)
     if text is None:
         raise ADDRESS_NOT_EXISTS()
     return ctx.json(text)
@@ -197,11 +236,18 @@ async def update(ctx: CallContext, address_id: int, address_data: Any) -> bool:
     if current is None:
         raise ADDRESS_NOT_EXISTS()
     stored = dict(current)
-    change = _address_change(address_data, stored)
+    schema, _ = await _address(ctx)
+    change = _address_change(address_data, schema, stored)
     changed = {k: v for k, v in change.columns.items() if v != stored.get(k)}
     if changed:
         sql = _UPDATE_SQL.format(assignments=assignments(changed, first=2))
         await ctx.connection.execute(sql, address_id, *changed.values())
+    if change.attributes:
+        kept = {k: v for k, v in change.attributes.items() if v is not None}
+        cleared = [k for k, v in change.attributes.items() if v is None]
+        await ctx.connection.execute(
+            _ATTRIBUTES_SQL, address_id, orjson.dumps(kept).decode(), cleared
+        )
     await _apply_defaults(ctx, customer_id, address_id, change)
     return True
 

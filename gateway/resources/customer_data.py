@@ -8,12 +8,19 @@ from pydantic import AfterValidator, BaseModel, Field, ValidationError
 
 from gateway.auth.acl import PASSWORD_HASH
 from gateway.auth.passwords import is_importable_hash
+from gateway.resources.kit.attributes import Attribute, Definitions, field_of
 from gateway.resources.kit.entity import Entity, Soap
 from gateway.resources.kit.entity import Field as F
 from gateway.resources.kit.fields import Date, Flag, InvalidData, Text, details_of
 from gateway.resources.kit.sql import utc_text_sql
 
-__all__ = ["CUSTOMER_FIELDS", "CustomerData", "parse_customer_data"]
+__all__ = [
+    "CUSTOMER_FIELDS",
+    "CustomerData",
+    "CustomerSchema",
+    "customer_schema",
+    "parse_customer_data",
+]
 
 
 def _email(value: str) -> str:
@@ -201,15 +208,31 @@ CUSTOMER_FIELDS = Entity(
         F("rp_token_created_at", "datetime"),
     ),
 )
-CustomerData = CUSTOMER_FIELDS.input_model("CustomerData")
-_REQUIRED = tuple(f.name for f in CUSTOMER_FIELDS.fields if f.required)
-# ``null`` clears these on update; any other field given as null is an error.
-_CLEARABLE = frozenset(f.name for f in CUSTOMER_FIELDS.fields if f.clearable)
-# The entity's own read-only fields: an update may carry them back as they are (a client that
-# sends customer.info's answer to customer.update), and they are then ignored.
-_READ_ONLY = CUSTOMER_FIELDS.read_only()
-# Known, but set by the gateway alone.
-_NEVER_SET = tuple(f.name for f in CUSTOMER_FIELDS.fields if not f.sql and not f.writable)
+
+
+class CustomerSchema:
+    """The customer's fields with a shop's custom attributes, and what follows from them for
+    writes: the model of ``customerData`` and its rules."""
+
+    def __init__(self, attributes: tuple[Attribute, ...]) -> None:
+        self.attributes = {a.code: a for a in attributes}
+        self.entity = CUSTOMER_FIELDS.with_fields(field_of(a) for a in attributes)
+        self.model = self.entity.input_model("CustomerData")
+        # The entity's own read-only fields: an update may carry them back as they are (a
+        # client that sends customer.info's answer to customer.update), and they are ignored.
+        self.read_only = self.entity.read_only()
+
+
+def customer_schema(definitions: Definitions) -> CustomerSchema:
+    """The schema for these definitions (made once for them)."""
+    schema: CustomerSchema | None = definitions.memo.get("customer")
+    if schema is None:
+        schema = definitions.memo["customer"] = CustomerSchema(definitions.of("customer"))
+    return schema
+
+
+# Without custom attributes: the OpenRPC document's own model, the bench's entity.
+CustomerData = CustomerSchema(()).model
 
 
 def given(data: BaseModel) -> dict[str, Any]:
@@ -217,14 +240,16 @@ def given(data: BaseModel) -> dict[str, Any]:
     return {name: getattr(data, name) for name in data.model_fields_set}
 
 
-def _carried_back(raw: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
+def _carried_back(
+    raw: dict[str, Any], schema: CustomerSchema, current: dict[str, Any] | None
+) -> dict[str, Any]:
     """``raw`` without what the entity carries back unchanged: its read-only fields, and a
     ``password_hash`` that is the stored one (or null where there is none)."""
     if current is None:
         return raw
     kept = dict(raw)
     own = {**current, "entity_id": current["customer_id"]}
-    for name in (*_READ_ONLY, "password_hash"):
+    for name in (*schema.read_only, "password_hash"):
         if name in kept and kept[name] == own.get(name):
             del kept[name]
     return kept
@@ -239,15 +264,19 @@ def _password_confirmation(raw: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def parse_customer_data(
-    raw: dict[str, Any], *, creating: bool, current: dict[str, Any] | None = None
+    raw: dict[str, Any],
+    schema: CustomerSchema,
+    *,
+    creating: bool,
+    current: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Validate ``customerData``: the fields sent, with their parsed values; every problem is
     reported at once (``InvalidData``). ``current``: the stored customer, for an update (its
     own read-only fields may come back)."""
-    raw = _carried_back(raw, current)
+    raw = _carried_back(raw, schema, current)
     details = _password_confirmation(raw)
     raw = {k: v for k, v in raw.items() if k != "password_confirmation"}
-    protected = (*_NEVER_SET, *_READ_ONLY)
+    protected = (*schema.entity.never_set, *schema.read_only)
     details += [
         {"field": k, "message": "cannot be changed" if current else "cannot be set"}
         for k in raw
@@ -255,21 +284,24 @@ def parse_customer_data(
     ]
     sent: dict[str, Any] | None = None
     try:
-        data = CustomerData.model_validate({k: v for k, v in raw.items() if k not in protected})
+        data = schema.model.model_validate({k: v for k, v in raw.items() if k not in protected})
         sent = given(data)
     except ValidationError as error:
         details.extend(details_of(error))
     if sent is not None:
-        details.extend(_rule_problems(sent, creating))
+        details.extend(_rule_problems(sent, schema, creating))
     if details:
         raise InvalidData(details)
     assert sent is not None
     return sent
 
 
-def _rule_problems(given: dict[str, Any], creating: bool) -> list[dict[str, str]]:
+def _rule_problems(
+    given: dict[str, Any], schema: CustomerSchema, creating: bool
+) -> list[dict[str, str]]:
+    entity = schema.entity
     problems = []
-    for name in _REQUIRED:
+    for name in entity.required:
         value = given.get(name, None if creating else "kept")
         if value is None or not str(value).strip():
             problems.append({"field": name, "message": "is required"})
@@ -277,7 +309,7 @@ def _rule_problems(given: dict[str, Any], creating: bool) -> list[dict[str, str]
         problems.extend(
             {"field": name, "message": "may not be null"}
             for name, value in given.items()
-            if value is None and name not in _CLEARABLE and name not in _REQUIRED
+            if value is None and name not in entity.clearable and name not in entity.required
         )
     if given.get("password") is not None and given.get("password_hash") is not None:
         problems.append({"field": "password", "message": "give password or password_hash"})

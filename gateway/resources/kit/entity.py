@@ -99,6 +99,15 @@ class Entity:
         self.name = name
         self.fields = tuple(fields)
         self.by_name = {f.name: f for f in self.fields}
+        # The rules a write follows: what a create needs, what null clears on update, and
+        # what is known but set by the gateway alone.
+        self.required = tuple(f.name for f in self.fields if f.required)
+        self.clearable = frozenset(f.name for f in self.fields if f.clearable)
+        self.never_set = tuple(f.name for f in self.fields if not f.sql and not f.writable)
+
+    def with_fields(self, more: Iterable[Field]) -> "Entity":
+        """The entity with ``more`` fields after its own (a shop's custom attributes)."""
+        return Entity(self.name, (*self.fields, *more))
 
     def answered(self, may: Callable[[str], bool]) -> tuple[Field, ...]:
         """The fields a reader with these permissions sees, in order."""

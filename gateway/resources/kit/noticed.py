@@ -27,6 +27,16 @@ class NoticedCache(Generic[T]):
     async def read(self, connection: asyncpg.Connection) -> T:
         if self._value is not None:
             return self._value
+        return await self._read(connection)
+
+    async def read_with(self, pool: asyncpg.Pool) -> T:
+        """``read``, on a connection of ``pool`` taken only if the database must be asked."""
+        if self._value is not None:
+            return self._value
+        async with pool.acquire() as connection:
+            return await self._read(connection)
+
+    async def _read(self, connection: asyncpg.Connection) -> T:
         generation = self._generation
         value = await self._load(connection)
         if self.listening and generation == self._generation:
