@@ -1,4 +1,5 @@
-"""The command line: ``serve``, ``db upgrade`` and ``user add|list|disable|remove``."""
+"""The command line: ``serve``, ``db upgrade``, ``user add|list|disable|remove`` and the
+commands of ``gateway.commands`` (``attribute``)."""
 
 import argparse
 import asyncio
@@ -17,6 +18,7 @@ from aiohttp import web
 from gateway.auth import users
 from gateway.auth.acl import ALL
 from gateway.auth.passwords import SecretHasher, is_importable_hash
+from gateway.commands import attributes
 from gateway.database import database_url, directly_connected, upgrade
 from gateway.logs import configure_logging
 from gateway.resources import acl_paths
@@ -56,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     actions.add_parser("list", help="list API users")
     for action in ("disable", "remove"):
         actions.add_parser(action, help=f"{action} an API user").add_argument("name")
+    attributes.add_parser(commands)
     return parser
 
 
@@ -69,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         _stop_cleanly_until_serving()
         asyncio.run(_with_connection(settings, _prepare))
         return _serve(settings)
+    if args.command == "attribute":
+        return asyncio.run(_with_connection(settings, lambda c: _upgraded(c, attributes.run, args)))
     if args.command == "db":
         applied = asyncio.run(_with_connection(settings, upgrade))
         print(f"applied: {', '.join(applied)}" if applied else "schema is up to date")
@@ -84,6 +89,16 @@ async def _with_connection(
     url = settings.direct_database_url or settings.database_url
     async with directly_connected(settings, url) as connection:
         return await work(connection)
+
+
+async def _upgraded(
+    connection: asyncpg.Connection,
+    command: Callable[[asyncpg.Connection, argparse.Namespace], Awaitable[int]],
+    args: argparse.Namespace,
+) -> int:
+    """A command on a database with the schema applied."""
+    await upgrade(connection)
+    return await command(connection, args)
 
 
 async def _prepare(connection: asyncpg.Connection) -> None:

@@ -12,7 +12,6 @@ from gateway.auth.acl import PASSWORD_HASH
 from gateway.faults import BUSY, INVALID_REQUEST_PARAM, LIMIT_EXCEEDED, QUERY_TIMEOUT, Kind
 from gateway.resources.customer_data import (
     CUSTOMER_FIELDS,
-    CustomerData,
     CustomerSchema,
     customer_schema,
     parse_customer_data,
@@ -28,7 +27,7 @@ from gateway.resources.kit import (
     Resource,
     id_param,
 )
-from gateway.resources.kit.attributes import stored_value
+from gateway.resources.kit.attributes import Definitions, stored_value
 from gateway.resources.kit.fields import email_key
 from gateway.resources.kit.sql import assignments, placeholders, utc_text_sql
 from gateway.resources.kit.stores import Store
@@ -160,8 +159,21 @@ _ATTRIBUTES = Param(
     description="the fields to answer (customer_id always comes too)",
 )
 _CUSTOMER_ID = id_param("customerId")
-_CUSTOMER_DATA = Param("customerData", required=True, schema=CustomerData.model_json_schema())
-_ENTITY_SCHEMA = CUSTOMER_FIELDS.result_schema()
+
+
+def _data_schema(definitions: Definitions) -> dict[str, Any]:
+    return customer_schema(definitions).model.model_json_schema()
+
+
+def _entity_schema(definitions: Definitions) -> dict[str, Any]:
+    return customer_schema(definitions).entity.result_schema()
+
+
+def _entities_schema(definitions: Definitions) -> dict[str, Any]:
+    return {"type": "array", "items": _entity_schema(definitions)}
+
+
+_CUSTOMER_DATA = Param("customerData", required=True, schema=_data_schema)
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -175,7 +187,7 @@ _ENTITY_SCHEMA = CUSTOMER_FIELDS.result_schema()
     params=(FILTERS, STORE, OPTIONS),
     writes=False,
     example={"filters": {"email": {"like": "%@example.com"}}},
-    result={"type": "array", "items": _ENTITY_SCHEMA},
+    result=_entities_schema,
 )
 async def list_customers(
     ctx: CallContext, filters: Any = None, store: Any = None, options: Any = None
@@ -327,7 +339,7 @@ async def _read_infos_ahead(ctx: CallContext, calls: list[dict[str, Any]]) -> No
     params=(_CUSTOMER_ID, _ATTRIBUTES, STORE),
     writes=False,
     example={"customerId": 1, "attributes": ["email", "firstname", "lastname"]},
-    result=_ENTITY_SCHEMA,
+    result=_entity_schema,
     read_ahead=_read_infos_ahead,
 )
 async def info(

@@ -11,15 +11,14 @@ import orjson
 
 from gateway.faults import Kind
 from gateway.resources.address_data import (
-    ADDRESS_FIELDS,
     STORED,
     AddressChange,
-    AddressFields,
     AddressSchema,
     address_schema,
     parse_address_data,
 )
 from gateway.resources.kit import CallContext, InvalidData, Param, Resource, id_param
+from gateway.resources.kit.attributes import Definitions
 from gateway.resources.kit.sql import assignments, placeholders
 
 __all__ = ["CUSTOMER_ADDRESS", "LIST_SQL"]
@@ -111,8 +110,21 @@ _DELETE_SQL = "DELETE FROM customer_address WHERE address_id = $1"
 
 _CUSTOMER_ID = id_param("customerId")
 _ADDRESS_ID = id_param("addressId")
-_ADDRESS_DATA = Param("addressData", required=True, schema=AddressFields.model_json_schema())
-_ENTITY_SCHEMA = ADDRESS_FIELDS.result_schema()
+
+
+def _data_schema(definitions: Definitions) -> dict[str, Any]:
+    return address_schema(definitions).model.model_json_schema()
+
+
+def _entity_schema(definitions: Definitions) -> dict[str, Any]:
+    return address_schema(definitions).entity.result_schema()
+
+
+def _entities_schema(definitions: Definitions) -> dict[str, Any]:
+    return {"type": "array", "items": _entity_schema(definitions)}
+
+
+_ADDRESS_DATA = Param("addressData", required=True, schema=_data_schema)
 
 
 def _address_change(
@@ -140,7 +152,7 @@ def _address_change(
     params=(_CUSTOMER_ID,),
     writes=False,
     example={"customerId": 1},
-    result={"type": "array", "items": _ENTITY_SCHEMA},
+    result=_entities_schema,
 )
 async def list_addresses(ctx: CallContext, customer_id: int) -> Any:
     _, sql = await _address(ctx)
@@ -210,7 +222,7 @@ async def create(ctx: CallContext, customer_id: int, address_data: Any) -> int:
     params=(_ADDRESS_ID,),
     writes=False,
     example={"addressId": 1},
-    result=_ENTITY_SCHEMA,
+    result=_entity_schema,
 )
 async def info(ctx: CallContext, address_id: int) -> Any:
     _, sql = await _address(ctx)

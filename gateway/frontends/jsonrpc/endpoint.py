@@ -15,7 +15,7 @@ from aiohttp import web
 from jsonrpcserver.codes import ERROR_INVALID_REQUEST
 
 from gateway.core.api import API
-from gateway.core.context import RequestContext
+from gateway.core.context import RequestContext, Services
 from gateway.core.streams import stream_rows
 from gateway.faults import FaultError
 from gateway.frontends.jsonrpc.envelope import Part, encode, handle
@@ -23,6 +23,7 @@ from gateway.frontends.jsonrpc.methods import TOP_LEVEL, methods_table
 from gateway.frontends.jsonrpc.openrpc import openrpc_document, served_at
 from gateway.frontends.rendering import rpc_error
 from gateway.http.bodies import BodyRefused
+from gateway.http.exchange import SERVICES
 from gateway.http.pipeline import Codec, serve
 from gateway.http.urls import public_url
 from gateway.resources import RESOURCES
@@ -35,7 +36,20 @@ log = logging.getLogger(__name__)
 _JSON = "application/json"
 _BATCH = re.compile(rb"\s*\[")
 
-_DOCUMENT = openrpc_document({name: API[name] for name in TOP_LEVEL}, RESOURCES)
+_TOP_LEVEL_API = {name: API[name] for name in TOP_LEVEL}
+
+
+async def _document(services: Services) -> dict[str, Any]:
+    """The OpenRPC document as the shop's custom attributes are now (made once for them)."""
+    definitions = await services.definitions.read_with(services.pool)
+    document: dict[str, Any] | None = definitions.memo.get("openrpc")
+    if document is None:
+        document = definitions.memo["openrpc"] = openrpc_document(
+            _TOP_LEVEL_API, RESOURCES, definitions
+        )
+    return document
+
+
 _ENDPOINT = "/api/jsonrpc"
 # The request being answered, for rpc.discover to name the endpoint's absolute URL (built
 # only then: few calls need it).
@@ -43,7 +57,7 @@ _REQUEST: ContextVar[web.Request] = ContextVar("request")
 
 
 async def _discover(ctx: RequestContext) -> dict[str, Any]:
-    return served_at(_DOCUMENT, public_url(_REQUEST.get(), _ENDPOINT))
+    return served_at(await _document(ctx.services), public_url(_REQUEST.get(), _ENDPOINT))
 
 
 _METHODS = methods_table({"rpc.discover": _discover})
@@ -57,7 +71,8 @@ def add_routes(app: web.Application) -> None:
 
 
 async def openrpc_json(request: web.Request) -> web.Response:
-    return web.json_response(served_at(_DOCUMENT, public_url(request, _ENDPOINT)))
+    document = await _document(request.app[SERVICES])
+    return web.json_response(served_at(document, public_url(request, _ENDPOINT)))
 
 
 async def _answer(request: web.Request, ctx: RequestContext, body: bytes) -> web.StreamResponse:

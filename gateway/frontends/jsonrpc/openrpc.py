@@ -1,7 +1,8 @@
 """The OpenRPC 1.x document of the JSON-RPC API, built from what it is handed: the top-level
 API methods (their signatures are their params, their declarations their summaries and
 faults), the resources with their methods (each path also a shortcut method such as
-``customer.info``, with its params' and result's JSON schemas and its declared faults)."""
+``customer.info``, with its params' and result's JSON schemas and its declared faults), and
+the shop's custom attributes' definitions (members of the entities' schemas)."""
 
 import inspect
 from collections.abc import Iterable, Mapping
@@ -10,6 +11,8 @@ from typing import Any, NamedTuple
 from gateway.core.api import CALL_FAULTS, KEYED_FAULTS, ApiMethod
 from gateway.faults import Fault
 from gateway.resources.kit import Resource, ResourceMethod
+from gateway.resources.kit.attributes import Definitions
+from gateway.resources.kit.declarations import schema_for
 
 __all__ = ["openrpc_document", "served_at"]
 
@@ -154,7 +157,7 @@ def _top_level_methods(top_level: Mapping[str, ApiMethod]) -> list[dict[str, Any
     return methods
 
 
-def _resource_method(method: ResourceMethod, path: str) -> dict[str, Any]:
+def _resource_method(method: ResourceMethod, path: str, definitions: Definitions) -> dict[str, Any]:
     """The shortcut method ``path`` (the method's own path, or one under an alias)."""
     keyed = KEYED_FAULTS if method.writes else ()
     alias = f" Another name of {method.path}." if path != method.path else ""
@@ -172,21 +175,21 @@ def _resource_method(method: ResourceMethod, path: str) -> dict[str, Any]:
             *(
                 {
                     "name": p.name,
-                    "schema": p.schema,
+                    "schema": schema_for(p.schema, definitions),
                     "required": p.required,
                     **({"description": p.description} if p.description else {}),
                 }
                 for p in method.params
             ),
         ],
-        "result": {"name": "result", "schema": method.result_schema},
+        "result": {"name": "result", "schema": schema_for(method.result_schema, definitions)},
         "errors": _errors((*CALL_FAULTS, *keyed, *method.faults)),
         "examples": _examples(path, {"sessionId": EXAMPLE_SESSION, **method.example}),
     }
 
 
 def openrpc_document(
-    top_level: Mapping[str, ApiMethod], resources: tuple[Resource, ...]
+    top_level: Mapping[str, ApiMethod], resources: tuple[Resource, ...], definitions: Definitions
 ) -> dict[str, Any]:
     """The document for these top-level methods, resources and faults, without its server
     (see ``served_at``)."""
@@ -200,7 +203,7 @@ def openrpc_document(
         "methods": [
             *_top_level_methods(top_level),
             *(
-                _resource_method(method, path)
+                _resource_method(method, path, definitions)
                 for r in resources
                 for method in r.methods
                 for path in (method.path, *method.alias_paths)

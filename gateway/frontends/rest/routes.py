@@ -15,15 +15,26 @@ from gateway.auth.users import Principal
 from gateway.core import call
 from gateway.core.context import RequestContext
 from gateway.frontends.rest.wire import ROUTED_VERBS, Created, RestError, Verb, resource
-from gateway.resources.customer_data import CUSTOMER_FIELDS
+from gateway.resources.customer_data import customer_schema
 from gateway.resources.kit import plain
+from gateway.resources.kit.entity import Field
 
 __all__ = ["OPERATIONS", "add_routes"]
 
 COLLECTION = "/api/rest/customers"
 
-# The fields REST shows, in the order Magento's REST answers them.
-_FIELDS = CUSTOMER_FIELDS.ranked(lambda f: f.rest)
+
+async def _shown(ctx: RequestContext) -> tuple[Field, ...]:
+    """The fields REST shows, in the order Magento's REST answers them (a shop's custom
+    attributes after its own)."""
+    definitions = await ctx.services.definitions.read_with(ctx.services.pool)
+    fields: tuple[Field, ...] | None = definitions.memo.get("rest")
+    if fields is None:
+        entity = customer_schema(definitions).entity
+        fields = definitions.memo["rest"] = entity.ranked(lambda f: f.rest)
+    return fields
+
+
 _FILTER_OPERATORS = frozenset({"eq", "neq", "in", "nin", "gt", "lt", "from", "to", "like"})
 _FILTER_KEY = re.compile(r"filter\[(\w+)\]\[(\w+)\](?:\[\w*\])?")
 _MAX_LIMIT = 100
@@ -83,7 +94,8 @@ async def _list(
             options[name] = request.query[name]
     args = {"filters": _filters(request), "options": options}
     customers = plain(await call.call(ctx, principal, "customer.list", args))
-    return [_entity(customer) for customer in customers]
+    shown = await _shown(ctx)
+    return [_entity(customer, shown) for customer in customers]
 
 
 def _path_id(customer_id: str | None) -> int:
@@ -96,7 +108,7 @@ async def _get(
     request: web.Request, ctx: RequestContext, principal: Principal, customer_id: str | None, _: Any
 ) -> Any:
     args = {"customerId": _path_id(customer_id)}
-    return _entity(plain(await call.call(ctx, principal, "customer.info", args)))
+    return _entity(plain(await call.call(ctx, principal, "customer.info", args)), await _shown(ctx))
 
 
 async def _create(
@@ -129,11 +141,11 @@ async def _delete(
     return None
 
 
-def _entity(customer: dict[str, Any]) -> dict[str, str | None]:
+def _entity(customer: dict[str, Any], shown: tuple[Field, ...]) -> dict[str, str | None]:
     """The JSON-RPC entity as Magento's REST shows it: under REST's names (entity_id), every
     value as text, a date at midnight."""
     entity = {}
-    for field in _FIELDS:
+    for field in shown:
         value = customer.get(field.name)
         if isinstance(value, bool):
             value = "1" if value else "0"

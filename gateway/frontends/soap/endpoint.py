@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from aiohttp import web
 from lxml import etree
 
-from gateway.core.context import RequestContext
+from gateway.core.context import RequestContext, Services
 from gateway.faults import FaultError, MalformedParams
 from gateway.frontends.rendering import soap_fault
 from gateway.frontends.soap import v1, v2
-from gateway.frontends.soap.types import OPERATIONS
+from gateway.frontends.soap.types import OPERATIONS, SoapTypes, soap_types
 from gateway.frontends.soap.wsdl import (
     ENCODING_SCHEMA,
     ENCODING_SCHEMA_PATH,
@@ -33,6 +33,9 @@ from gateway.http.bodies import BodyRefused
 from gateway.http.exchange import SERVICES
 from gateway.http.pipeline import Codec, serve
 from gateway.http.urls import public_url
+from gateway.resources.address_data import address_schema
+from gateway.resources.customer_data import customer_schema
+from gateway.resources.kit.attributes import Definitions
 
 __all__ = ["OPERATION_NAMES", "add_routes"]
 
@@ -46,12 +49,27 @@ async def _v1(ctx: RequestContext, name: str, parts: list[etree._Element]) -> tu
     return f"{name}Response", await v1.dispatch(ctx, name, parts)
 
 
+async def _soap(services: Services) -> tuple[Definitions, SoapTypes]:
+    """SOAP v2's types as the shop's custom attributes are now (made once for them)."""
+    definitions = await services.definitions.read_with(services.pool)
+    types: SoapTypes | None = definitions.memo.get("soap")
+    if types is None:
+        types = definitions.memo["soap"] = soap_types(
+            customer_schema(definitions).entity, address_schema(definitions).entity
+        )
+    return definitions, types
+
+
 async def _v2(ctx: RequestContext, name: str, parts: list[etree._Element]) -> tuple[str, str]:
-    return f"{name}Response", await v2.dispatch(ctx, OPERATIONS[name], parts, literal=False)
+    _, types = await _soap(ctx.services)
+    op = types.operations[name]
+    return f"{name}Response", await v2.dispatch(ctx, op, parts, literal=False)
 
 
 async def _wsi(ctx: RequestContext, name: str, parts: list[etree._Element]) -> tuple[str, str]:
-    return f"{name}ResponseParam", await v2.dispatch(ctx, OPERATIONS[name], parts, literal=True)
+    _, types = await _soap(ctx.services)
+    op = types.operations[name]
+    return f"{name}ResponseParam", await v2.dispatch(ctx, op, parts, literal=True)
 
 
 def _v1_name(element: str) -> str | None:
@@ -142,7 +160,8 @@ async def _endpoint(request: web.Request, choose: Callable[[bool], _Dialect]) ->
     if request.method == "GET":
         if "wsdl" not in request.query:
             raise web.HTTPNotFound(text="Add ?wsdl to read this endpoint's WSDL.")
-        return _answer(_wsdl(dialect.name, public_url(request, request.path)))
+        definitions, types = await _soap(request.app[SERVICES])
+        return _answer(_wsdl(definitions, types)(dialect.name, public_url(request, request.path)))
     return await serve(request, _CODECS[dialect.name])
 
 
@@ -178,7 +197,16 @@ def _fault_answer(request: web.Request, error: FaultError) -> web.Response:
 _CODECS = {d.name: Codec("soap", _answering(d), _refused, _fault_answer) for d in (_V1, _V2, _WSI)}
 
 
-@functools.lru_cache(maxsize=64)  # a document per dialect and address the gateway is called by
-def _wsdl(dialect: str, location: str) -> bytes:
-    writer = {"v1": v1_wsdl, "v2": v2_wsdl, "wsi": wsi_wsdl}[dialect]
-    return writer(location).encode()
+def _wsdl(definitions: Definitions, types: SoapTypes) -> Callable[[str, str], bytes]:
+    """The WSDLs for these definitions, by dialect and address (kept for a few addresses)."""
+    written: Callable[[str, str], bytes] | None = definitions.memo.get("wsdl")
+    if written is None:
+
+        @functools.lru_cache(maxsize=64)  # per dialect and address the gateway is called by
+        def write(dialect: str, location: str) -> bytes:
+            if dialect == "v1":
+                return v1_wsdl(location).encode()
+            return (v2_wsdl if dialect == "v2" else wsi_wsdl)(location, types).encode()
+
+        written = definitions.memo["wsdl"] = write
+    return written

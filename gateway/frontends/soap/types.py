@@ -15,14 +15,17 @@ from gateway.resources.kit.entity import Entity, Field
 from gateway.resources.kit.filters import Kind
 
 __all__ = [
+    "DEFAULT",
     "OPERATIONS",
     "STRUCTS",
     "ArrayOf",
     "Operation",
+    "SoapTypes",
     "Struct",
     "TypeRef",
     "entity_struct",
     "input_struct",
+    "soap_types",
 ]
 
 
@@ -99,9 +102,6 @@ COMPLEX_FILTER = _add(
 )
 _add(ArrayOf("complexFilterArray", COMPLEX_FILTER))
 FILTERS = _add(_struct("filters", "filter associativeArray\ncomplex_filter complexFilterArray"))
-CUSTOMER_ENTITY = _add(entity_struct("customerCustomerEntity", CUSTOMER_FIELDS))
-CUSTOMER_ENTITY_ARRAY = _add(ArrayOf("customerCustomerEntityArray", CUSTOMER_ENTITY))
-CUSTOMER_TO_CREATE = _add(input_struct("customerCustomerEntityToCreate", CUSTOMER_FIELDS))
 GROUP_ENTITY = _add(
     _struct(
         "customerGroupEntity",
@@ -110,9 +110,6 @@ GROUP_ENTITY = _add(
     )
 )
 GROUP_ENTITY_ARRAY = _add(ArrayOf("customerGroupEntityArray", GROUP_ENTITY))
-ADDRESS_TO_CREATE = _add(input_struct("customerAddressEntityCreate", ADDRESS_FIELDS))
-ADDRESS_ENTITY = _add(entity_struct("customerAddressEntityItem", ADDRESS_FIELDS))
-ADDRESS_ENTITY_ARRAY = _add(ArrayOf("customerAddressEntityArray", ADDRESS_ENTITY))
 STORE_ENTITY = _add(
     _struct(
         "storeEntity",
@@ -179,105 +176,134 @@ def _op(
     return Operation(name, params, api_path, result_part, result, session)
 
 
-OPERATIONS: dict[str, Operation] = {
-    op.name: op
-    for op in (
-        _op(
-            "login",
-            None,
-            (("username", "xsd:string"), ("apiKey", "xsd:string")),
-            "loginReturn",
-            "xsd:string",
-            session=False,
-        ),
-        _op("endSession", None, (), "endSessionReturn", "xsd:boolean"),
-        _op("storeList", "core_store.list", (), "stores", STORE_ENTITY_ARRAY),
-        _op("storeInfo", "core_store.info", (("storeId", "xsd:string"),), "info", STORE_ENTITY),
-        _op("magentoInfo", "core_magento.info", (), "info", MAGENTO_INFO),
-        _op(
-            "directoryCountryList",
-            "directory_country.list",
-            (),
-            "countries",
-            COUNTRY_ENTITY_ARRAY,
-        ),
-        _op(
-            "directoryRegionList",
-            "directory_region.list",
-            (("country", "xsd:string"),),
-            "countries",
-            REGION_ENTITY_ARRAY,
-        ),
-        _op(
-            "customerCustomerList",
-            "customer.list",
-            (("filters", FILTERS),),
-            "storeView",
-            CUSTOMER_ENTITY_ARRAY,
-        ),
-        _op(
-            "customerCustomerCreate",
-            "customer.create",
-            (("customerData", CUSTOMER_TO_CREATE),),
-            "result",
-            "xsd:int",
-        ),
-        _op(
-            "customerCustomerInfo",
-            "customer.info",
-            (("customerId", "xsd:int"), ("attributes", ARRAY_OF_STRING)),
-            "customerInfo",
-            CUSTOMER_ENTITY,
-        ),
-        _op(
-            "customerCustomerUpdate",
-            "customer.update",
-            (("customerId", "xsd:int"), ("customerData", CUSTOMER_TO_CREATE)),
-            "result",
-            "xsd:boolean",
-        ),
-        _op(
-            "customerCustomerDelete",
-            "customer.delete",
-            (("customerId", "xsd:int"),),
-            "result",
-            "xsd:boolean",
-        ),
-        _op("customerGroupList", "customer_group.list", (), "result", GROUP_ENTITY_ARRAY),
-        _op(
-            "customerAddressList",
-            "customer_address.list",
-            (("customerId", "xsd:int"),),
-            "result",
-            ADDRESS_ENTITY_ARRAY,
-        ),
-        _op(
-            "customerAddressCreate",
-            "customer_address.create",
-            (("customerId", "xsd:int"), ("addressData", ADDRESS_TO_CREATE)),
-            "result",
-            "xsd:int",
-        ),
-        _op(
-            "customerAddressInfo",
-            "customer_address.info",
-            (("addressId", "xsd:int"),),
-            "info",
-            ADDRESS_ENTITY,
-        ),
-        _op(
-            "customerAddressUpdate",
-            "customer_address.update",
-            (("addressId", "xsd:int"), ("addressData", ADDRESS_TO_CREATE)),
-            "info",
-            "xsd:boolean",
-        ),
-        _op(
-            "customerAddressDelete",
-            "customer_address.delete",
-            (("addressId", "xsd:int"),),
-            "info",
-            "xsd:boolean",
-        ),
-    )
-}
+@dataclass(frozen=True, slots=True)
+class SoapTypes:
+    """SOAP v2's structs and operations for one set of an entity's fields (a shop's custom
+    attributes are members of its entities' structs)."""
+
+    structs: dict[str, Struct | ArrayOf]
+    operations: dict[str, Operation]
+
+
+def soap_types(customer: Entity, address: Entity) -> SoapTypes:
+    """The structs and operations for these customer and address fields."""
+    structs = dict(STRUCTS)
+
+    def add(kind: Struct | ArrayOf) -> Struct | ArrayOf:
+        structs[kind.name] = kind
+        return kind
+
+    customer_entity = add(entity_struct("customerCustomerEntity", customer))
+    customer_entity_array = add(ArrayOf("customerCustomerEntityArray", customer_entity))
+    customer_to_create = add(input_struct("customerCustomerEntityToCreate", customer))
+    address_to_create = add(input_struct("customerAddressEntityCreate", address))
+    address_entity = add(entity_struct("customerAddressEntityItem", address))
+    address_entity_array = add(ArrayOf("customerAddressEntityArray", address_entity))
+    operations: dict[str, Operation] = {
+        op.name: op
+        for op in (
+            _op(
+                "login",
+                None,
+                (("username", "xsd:string"), ("apiKey", "xsd:string")),
+                "loginReturn",
+                "xsd:string",
+                session=False,
+            ),
+            _op("endSession", None, (), "endSessionReturn", "xsd:boolean"),
+            _op("storeList", "core_store.list", (), "stores", STORE_ENTITY_ARRAY),
+            _op("storeInfo", "core_store.info", (("storeId", "xsd:string"),), "info", STORE_ENTITY),
+            _op("magentoInfo", "core_magento.info", (), "info", MAGENTO_INFO),
+            _op(
+                "directoryCountryList",
+                "directory_country.list",
+                (),
+                "countries",
+                COUNTRY_ENTITY_ARRAY,
+            ),
+            _op(
+                "directoryRegionList",
+                "directory_region.list",
+                (("country", "xsd:string"),),
+                "countries",
+                REGION_ENTITY_ARRAY,
+            ),
+            _op(
+                "customerCustomerList",
+                "customer.list",
+                (("filters", FILTERS),),
+                "storeView",
+                customer_entity_array,
+            ),
+            _op(
+                "customerCustomerCreate",
+                "customer.create",
+                (("customerData", customer_to_create),),
+                "result",
+                "xsd:int",
+            ),
+            _op(
+                "customerCustomerInfo",
+                "customer.info",
+                (("customerId", "xsd:int"), ("attributes", ARRAY_OF_STRING)),
+                "customerInfo",
+                customer_entity,
+            ),
+            _op(
+                "customerCustomerUpdate",
+                "customer.update",
+                (("customerId", "xsd:int"), ("customerData", customer_to_create)),
+                "result",
+                "xsd:boolean",
+            ),
+            _op(
+                "customerCustomerDelete",
+                "customer.delete",
+                (("customerId", "xsd:int"),),
+                "result",
+                "xsd:boolean",
+            ),
+            _op("customerGroupList", "customer_group.list", (), "result", GROUP_ENTITY_ARRAY),
+            _op(
+                "customerAddressList",
+                "customer_address.list",
+                (("customerId", "xsd:int"),),
+                "result",
+                address_entity_array,
+            ),
+            _op(
+                "customerAddressCreate",
+                "customer_address.create",
+                (("customerId", "xsd:int"), ("addressData", address_to_create)),
+                "result",
+                "xsd:int",
+            ),
+            _op(
+                "customerAddressInfo",
+                "customer_address.info",
+                (("addressId", "xsd:int"),),
+                "info",
+                address_entity,
+            ),
+            _op(
+                "customerAddressUpdate",
+                "customer_address.update",
+                (("addressId", "xsd:int"), ("addressData", address_to_create)),
+                "info",
+                "xsd:boolean",
+            ),
+            _op(
+                "customerAddressDelete",
+                "customer_address.delete",
+                (("addressId", "xsd:int"),),
+                "info",
+                "xsd:boolean",
+            ),
+        )
+    }
+    return SoapTypes(structs, operations)
+
+
+# Without custom attributes: the operations' names and shapes, as Magento's WSDL has them.
+DEFAULT = soap_types(CUSTOMER_FIELDS, ADDRESS_FIELDS)
+OPERATIONS = DEFAULT.operations

@@ -3,7 +3,7 @@ a handful of generic operations), SOAP v2 (RPC/encoded, one typed operation per 
 and SOAP v2 in WS-I compliance mode (document/literal, each operation's parts wrapped in one
 element). Each names the endpoint it was asked for."""
 
-from gateway.frontends.soap.types import OPERATIONS, STRUCTS, ArrayOf, Operation, Struct, TypeRef
+from gateway.frontends.soap.types import ArrayOf, Operation, SoapTypes, Struct, TypeRef
 from gateway.frontends.soap.xml import escape
 
 __all__ = [
@@ -157,12 +157,12 @@ ENCODING_SCHEMA = (
 )
 
 
-def v2_wsdl(location: str) -> str:
-    types = "".join(_encoded_type(kind) for kind in STRUCTS.values())
+def v2_wsdl(location: str, soap: SoapTypes) -> str:
+    types = "".join(_encoded_type(kind) for kind in soap.structs.values())
     messages = ""
     port = ""
     binding = ""
-    for op in OPERATIONS.values():
+    for op in soap.operations.values():
         request, response = _message_names(op)
         parts = "".join(
             f'<part name="{name}" type="{_type_name(kind)}"/>' for name, kind in _declared(op)
@@ -224,11 +224,11 @@ def _occurs(kind: TypeRef) -> str:
     return "" if isinstance(kind, str) else ' minOccurs="0"'
 
 
-def wsi_wsdl(location: str) -> str:
-    types = "".join(_literal_type(kind) for kind in STRUCTS.values())
+def wsi_wsdl(location: str, soap: SoapTypes) -> str:
+    types = "".join(_literal_type(kind) for kind in soap.structs.values())
     elements = messages = port = binding = ""
     literal = '<soap:body use="literal"/>'
-    for op in OPERATIONS.values():
+    for op in soap.operations.values():
         request, response = _wsi_elements(op)
         parts = "".join(
             f'<xsd:element name="{name}" type="{_type_name(kind)}"{_occurs(kind)}/>'

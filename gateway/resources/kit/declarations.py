@@ -30,9 +30,26 @@ from gateway.resources.kit.attributes import Definitions
 from gateway.resources.kit.noticed import NoticedCache
 from gateway.resources.kit.stores import StoreViews
 
-__all__ = ["CallContext", "Handler", "Param", "ReadAhead", "Resource", "ResourceMethod"]
+__all__ = [
+    "CallContext",
+    "Handler",
+    "Param",
+    "ReadAhead",
+    "Resource",
+    "ResourceMethod",
+    "Schema",
+    "schema_for",
+]
 
 Handler = Callable[..., Awaitable[Any]]
+# A JSON Schema, or how to make one for a shop's custom attributes' definitions (an entity's).
+Schema = dict[str, Any] | Callable[[Definitions], dict[str, Any]]
+
+
+def schema_for(schema: Schema, definitions: Definitions) -> dict[str, Any]:
+    return schema(definitions) if callable(schema) else schema
+
+
 # Given the arguments of consecutive calls of its method (in a multiCall), reads what they will
 # each read in one statement, into ``ctx.ahead``, where each call then finds its share.
 ReadAhead = Callable[["CallContext", list[dict[str, Any]]], Awaitable[None]]
@@ -106,7 +123,7 @@ class Param:
     required: bool = False
     parse: Callable[[Any], Any] = _unchanged
     fits: Callable[[Any], bool] = _anything
-    schema: dict[str, Any] = field(default_factory=dict)
+    schema: Schema = field(default_factory=dict)
     description: str = ""
     key: str = field(init=False)  # the handler's keyword: the name in snake_case
 
@@ -123,7 +140,7 @@ class ResourceMethod:
     handler: Handler
     params: tuple[Param, ...] = ()
     writes: bool
-    result_schema: dict[str, Any] = field(default_factory=dict)
+    result_schema: Schema = field(default_factory=dict)
     description: str = ""
     # Arguments a newcomer can start from, by wire name (documentation: OpenRPC, the page).
     example: dict[str, Any] = field(default_factory=dict)
@@ -175,7 +192,7 @@ class Resource:
         title: str,
         writes: bool,
         params: tuple[Param, ...] = (),
-        result: dict[str, Any] | None = None,
+        result: Schema | None = None,
         description: str = "",
         example: dict[str, Any] | None = None,
         read_ahead: ReadAhead | None = None,
